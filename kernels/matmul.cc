@@ -1,0 +1,89 @@
+#include "kernels/matmul.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "kernels/error.h"
+#include "kernels/kernel_table.h"
+
+namespace parley::kernels {
+namespace {
+
+// Rows of W each task takes at a time: enough to amortise the call, small enough to balance.
+constexpr int64_t kRowGrain = 16;
+
+void check_shapes(const Tensor& w, const Tensor& x, const Tensor& y) {
+  const bool ok = w.ndim() == 2 && x.ndim() == 2 && y.ndim() == 2 && x.dtype() == DType::F32 &&
+                  y.dtype() == DType::F32 && x.dim(1) == w.dim(1) && y.dim(0) == x.dim(0) &&
+                  y.dim(1) == w.dim(0) && x.stride_bytes(1) == 4 && y.stride_bytes(1) == 4;
+  if (!ok) {
+    throw Error("matmul: shapes do not agree: W " + w.describe() + ", x " + x.describe() +
+                ", y " + y.describe() + " (expected W [rows, cols], x f32 [batch, cols], y f32 "
+                "[batch, rows] with contiguous rows)");
+  }
+  if (w.dim(1) % dtype_traits(w.dtype()).block_size != 0) {
+    throw Error("matmul: W row length " + std::to_string(w.dim(1)) + " is not whole " +
+                std::string(dtype_name(w.dtype())) + " blocks");
+  }
+}
+
+}  // namespace
+
+void matmul(const Tensor& w, const Tensor& x, const Tensor& y, ThreadPool& pool, Arena& scratch) {
+  check_shapes(w, x, y);
+  const KernelTable& k = kernels();
+  const DType weight_type = w.dtype();
+  const DType act_type = dtype_traits(weight_type).vec_dot_type;
+  const VecDotFn dot = k.vec_dot[static_cast<int>(weight_type)];
+  if (dot == nullptr) {
+    throw Error("matmul: no dot product for weight type " + std::string(dtype_name(weight_type)));
+  }
+  const int64_t rows = w.dim(0);
+  const int64_t cols = w.dim(1);
+  const int64_t batch = x.dim(0);
+  if (rows == 0 || batch == 0) return;
+
+  // Convert activations once: one row per batch entry, in the dot product's activation type.
+  const int64_t act_row_bytes = row_bytes(act_type, cols);
+  FromFloatFn convert = k.quantize_row[static_cast<int>(act_type)];
+  if (convert == nullptr) convert = dtype_traits(act_type).from_float;
+  uint8_t* acts = static_cast<uint8_t*>(scratch.allocate_bytes(act_row_bytes * batch));
+  for (int64_t b = 0; b < batch; ++b) {
+    convert(reinterpret_cast<const float*>(x.at({b})), acts + b * act_row_bytes, cols);
+  }
+
+  const uint8_t* w_base = static_cast<const uint8_t*>(w.data());
+  const int64_t w_stride = w.stride_bytes(0);
+  uint8_t* y_base = static_cast<uint8_t*>(y.data());
+  const int64_t y_stride = y.stride_bytes(0);
+  pool.parallel_for(
+      rows,
+      [&](int64_t begin, int64_t end, int) {
+        for (int64_t r = begin; r < end; ++r) {
+          const uint8_t* w_row = w_base + r * w_stride;
+          for (int64_t b = 0; b < batch; ++b) {
+            reinterpret_cast<float*>(y_base + b * y_stride)[r] =
+                dot(cols, w_row, acts + b * act_row_bytes);
+          }
+        }
+      },
+      kRowGrain);
+}
+
+void matmul_reference(const Tensor& w, const Tensor& x, const Tensor& y) {
+  check_shapes(w, x, y);
+  const int64_t rows = w.dim(0), cols = w.dim(1), batch = x.dim(0);
+  std::vector<float> w_row(static_cast<size_t>(cols));
+  const ToFloatFn to_float = dtype_traits(w.dtype()).to_float;
+  for (int64_t r = 0; r < rows; ++r) {
+    to_float(w.at({r}), w_row.data(), cols);
+    for (int64_t b = 0; b < batch; ++b) {
+      const float* xb = reinterpret_cast<const float*>(x.at({b}));
+      double acc = 0;
+      for (int64_t c = 0; c < cols; ++c) acc += static_cast<double>(w_row[c]) * xb[c];
+      reinterpret_cast<float*>(y.at({b}))[r] = static_cast<float>(acc);
+    }
+  }
+}
+
+}  // namespace parley::kernels
