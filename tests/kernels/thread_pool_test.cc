@@ -35,11 +35,11 @@ TEST_P(ThreadPoolTest, ZeroAndNegativeLengthRangesCallNothing) {
 
 TEST_P(ThreadPoolTest, ExceptionPropagatesAndPoolStaysUsable) {
   ThreadPool pool(GetParam());
-  EXPECT_THROW(pool.parallel_for(
-                   1000,
-                   [&](int64_t begin, int64_t end, int) {
-                     if (begin <= 500 && 500 < end) throw std::runtime_error("range 500");
-                   }),
+  EXPECT_THROW(pool.parallel_for(1000,
+                                 [&](int64_t begin, int64_t end, int) {
+                                   if (begin <= 500 && 500 < end)
+                                     throw std::runtime_error("range 500");
+                                 }),
                std::runtime_error);
   std::atomic<int64_t> sum{0};
   pool.parallel_for(1000, [&](int64_t begin, int64_t end, int) {
@@ -88,7 +88,9 @@ TEST_P(ThreadPoolTest, ManySmallCallsInARow) {
 
 INSTANTIATE_TEST_SUITE_P(Threads, ThreadPoolTest, ::testing::Values(1, 2, 3, 8));
 
-TEST(ThreadPool, RejectsZeroThreads) { EXPECT_THROW(ThreadPool(0), std::invalid_argument); }
+TEST(ThreadPool, RejectsZeroThreads) {
+  EXPECT_THROW(ThreadPool(0), std::invalid_argument);
+}
 
 }  // namespace
 }  // namespace parley::kernels

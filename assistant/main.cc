@@ -1,0 +1,28 @@
+// parley — offline voice assistant. `parley --help` lists the subcommands.
+#include <cstdio>
+#include <exception>
+
+#include "assistant/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"parley — an offline voice assistant for appliances (speech in, speech out, local LLM)"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "parley 0.1.0");
+  parley::assistant::add_pipe_command(app);
+  parley::assistant::add_inspect_command(app);
+  parley::assistant::add_bench_command(app);
+  parley::assistant::add_random_gguf_command(app);
+  parley::assistant::add_cpu_command(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const std::exception& e) {
+    // Every bad input (missing file, corrupt model, unsupported architecture) ends here:
+    // one clear line and a non-zero exit.
+    std::fflush(stdout);
+    std::fprintf(stderr, "parley: error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

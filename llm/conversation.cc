@@ -1,0 +1,123 @@
+#include "llm/conversation.h"
+
+#include <algorithm>
+
+#include "kernels/error.h"
+
+namespace parley::llm {
+
+Conversation::Conversation(Session& session, ConversationConfig config)
+    : session_(session),
+      config_(std::move(config)),
+      format_(detect_chat_format(session.model().gguf().find_string("tokenizer.chat_template"))),
+      sampler_(config_.sampler, session.model().hparams().n_vocab) {
+  if (config_.max_tokens < 1) throw Error("conversation: max_tokens must be >= 1");
+  clear_history();
+}
+
+void Conversation::clear_history() {
+  history_.clear();
+  if (!config_.system_prompt.empty()) history_.push_back({"system", config_.system_prompt});
+}
+
+std::vector<TokenId> Conversation::tokenize_prompt(const std::vector<ChatMessage>& messages,
+                                                   bool add_generation_prompt) const {
+  const Tokenizer& tok = session_.model().tokenizer();
+  // Formats that write BOS themselves get its text; for the others the tokenizer adds it.
+  const bool template_writes_bos = format_ == ChatFormat::Llama3 || format_ == ChatFormat::Gemma ||
+                                   format_ == ChatFormat::Llama2;
+  const std::string bos_text = template_writes_bos && tok.bos() != kNoToken ? std::string(tok.token_text(tok.bos())) : "";
+  const std::string text = render_chat(format_, messages, add_generation_prompt, bos_text);
+  return tok.encode(text, {.add_special = !template_writes_bos, .parse_special = true});
+}
+
+void Conversation::prime() {
+  if (!config_.use_template || config_.system_prompt.empty()) return;
+  const std::vector<TokenId> prefix = tokenize_prompt({history_.front()}, false);
+  const std::vector<TokenId>& cached = session_.tokens();
+  size_t common = 0;
+  while (common < cached.size() && common < prefix.size() && cached[common] == prefix[common]) ++common;
+  session_.rewind(static_cast<int32_t>(common));
+  if (common < prefix.size())
+    session_.decode({prefix.data() + common, prefix.size() - common});
+}
+
+std::string Conversation::reply(const std::string& user_text, const TextSink& on_text) {
+  std::vector<TokenId> prompt;
+  if (config_.use_template) {
+    std::vector<ChatMessage> messages = history_;
+    messages.push_back({"user", user_text});
+    prompt = tokenize_prompt(messages, true);
+  } else {
+    prompt = session_.model().tokenizer().encode(user_text, {.add_special = true, .parse_special = false});
+    if (prompt.empty()) throw Error("conversation: the prompt is empty");
+  }
+  std::string text = generate(prompt, on_text);
+  if (config_.use_template) {
+    history_.push_back({"user", user_text});
+    history_.push_back({"assistant", text});
+  }
+  return text;
+}
+
+std::string Conversation::generate(const std::vector<TokenId>& prompt, const TextSink& on_text) {
+  const Tokenizer& tok = session_.model().tokenizer();
+  stats_ = {};
+  stats_.prompt_tokens = static_cast<int32_t>(prompt.size());
+  // Reuse the longest cached prefix; always recompute at least the last prompt token (its
+  // logits start the reply).
+  const std::vector<TokenId>& cached = session_.tokens();
+  size_t common = 0;
+  while (common < cached.size() && common + 1 < prompt.size() && cached[common] == prompt[common]) ++common;
+  session_.rewind(static_cast<int32_t>(common));
+  stats_.reused_tokens = static_cast<int32_t>(common);
+  if (session_.position() + static_cast<int64_t>(prompt.size() - common) + config_.max_tokens >
+      session_.context_length()) {
+    throw Error("conversation: prompt (" + std::to_string(prompt.size()) + " tokens) plus max_tokens (" +
+                std::to_string(config_.max_tokens) + ") does not fit the context of " +
+                std::to_string(session_.context_length()) + " tokens");
+  }
+  std::span<const float> logits = session_.decode({prompt.data() + common, prompt.size() - common});
+  if (!config_.use_template) sampler_.reset();
+
+  size_t longest_stop = 0;
+  for (const std::string& s : config_.stop) longest_stop = std::max(longest_stop, s.size());
+  TokenStreamDecoder stream(tok);
+  std::string text;
+  size_t emitted = 0;
+  auto emit_until = [&](size_t end) {
+    if (end > emitted && on_text) on_text(std::string_view(text).substr(emitted, end - emitted));
+    emitted = std::max(emitted, end);
+  };
+  bool stopped = false;
+  for (int32_t i = 0; i < config_.max_tokens && !stopped; ++i) {
+    if (logits.empty()) {
+      stats_.cancelled = true;
+      break;
+    }
+    logits_.assign(logits.begin(), logits.end());
+    const TokenId token = sampler_.sample(logits_.data());
+    if (tok.is_end_of_generation(token)) break;
+    sampler_.accept(token);
+    ++stats_.generated_tokens;
+    const size_t search_from = text.size() > longest_stop ? text.size() - longest_stop : 0;
+    text += stream.push(token);
+    for (const std::string& s : config_.stop) {
+      const size_t at = s.empty() ? std::string::npos : text.find(s, search_from);
+      if (at != std::string::npos) {
+        text.resize(at);
+        stopped = true;
+      }
+    }
+    // Hold back a tail that could still become a stop string.
+    const size_t hold = longest_stop > 0 ? longest_stop - 1 : 0;
+    if (!stopped) emit_until(text.size() > hold ? text.size() - hold : 0);
+    if (i + 1 == config_.max_tokens) stats_.stopped_by_limit = true;
+    if (!stopped && i + 1 < config_.max_tokens) logits = session_.decode({&token, 1});
+  }
+  if (!stopped) text += stream.finish();
+  emit_until(text.size());
+  return text;
+}
+
+}  // namespace parley::llm

@@ -1,0 +1,70 @@
+// Conversation: a multi-turn chat on one Session — chat template, history, streaming replies,
+// stop strings, end-of-generation tokens, and reuse of the cached prompt prefix.
+//
+//   llm::Conversation chat(session, {.system_prompt = "You are terse.", .max_tokens = 128});
+//   std::string answer = chat.reply("What is 2+2?", [](std::string_view piece) {
+//     std::cout << piece << std::flush;                 // streamed as tokens arrive
+//   });
+//
+// Each turn renders the whole conversation with the model's template, keeps the longest prefix
+// of tokens the session already holds (the system prompt is computed once per session and never
+// again, earlier turns likewise) and prefills only the rest. Cancellation: call
+// session.request_cancel() from another thread; reply() returns what was produced so far and
+// the history keeps exactly that.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "llm/chat_template.h"
+#include "llm/sampler.h"
+#include "llm/session.h"
+
+namespace parley::llm {
+
+struct ConversationConfig {
+  std::string system_prompt;
+  int32_t max_tokens = 256;         // per reply
+  std::vector<std::string> stop;    // reply ends before any of these strings
+  SamplerConfig sampler;
+  bool use_template = true;         // false: raw completion, no template, no history
+};
+
+struct ReplyStats {
+  int32_t prompt_tokens = 0;   // tokens of the rendered prompt
+  int32_t reused_tokens = 0;   // of those, already in the cache
+  int32_t generated_tokens = 0;
+  bool cancelled = false;
+  bool stopped_by_limit = false;
+};
+
+class Conversation {
+ public:
+  using TextSink = std::function<void(std::string_view)>;
+
+  Conversation(Session& session, ConversationConfig config);
+
+  // Prefills the system prompt now, so the first reply only pays for the user's words.
+  void prime();
+  std::string reply(const std::string& user_text, const TextSink& on_text = {});
+  const std::vector<ChatMessage>& history() const { return history_; }
+  const ReplyStats& last_stats() const { return stats_; }
+  ChatFormat format() const { return format_; }
+  void clear_history();
+
+ private:
+  std::string generate(const std::vector<TokenId>& prompt, const TextSink& on_text);
+  std::vector<TokenId> tokenize_prompt(const std::vector<ChatMessage>& messages, bool add_generation_prompt) const;
+
+  Session& session_;
+  ConversationConfig config_;
+  ChatFormat format_;
+  Sampler sampler_;
+  std::vector<ChatMessage> history_;
+  std::vector<float> logits_;
+  ReplyStats stats_;
+};
+
+}  // namespace parley::llm
