@@ -4,6 +4,7 @@
 #include <string>
 
 #include "kernels/error.h"
+#include "kernels/fp16.h"
 #include "kernels/ops.h"
 
 namespace parley::kernels {
@@ -11,6 +12,7 @@ namespace {
 
 constexpr int64_t kFloatBytes = sizeof(float);
 constexpr int64_t kChunk = 256;  // head_dim elements of an F16 V row converted at a time
+constexpr int64_t kMaxHeadDim = 1024;  // largest head_dim attention accepts (stack scratch)
 
 std::string shapes_text(std::initializer_list<const Tensor*> tensors) {
   std::string text;
@@ -113,6 +115,8 @@ void attention_rows(const Tensor& q, const Tensor& k_cache, const Tensor& v_cach
   const KernelTable& table = kernels();
   const VecDotFn dot = table.vec_dot[static_cast<int>(k_cache.dtype())];
   const bool v_is_f16 = v_cache.dtype() == DType::F16;
+  const bool k_is_f16 = k_cache.dtype() == DType::F16;
+  float q_rounded[kMaxHeadDim];
   const ToFloatFn v_to_float = dtype_traits(v_cache.dtype()).to_float;
   const int64_t group = shape.n_head / shape.n_kv_head;
   const int q_rank = q.ndim();
@@ -129,6 +133,12 @@ void attention_rows(const Tensor& q, const Tensor& k_cache, const Tensor& v_cach
       const auto* q_row = reinterpret_cast<const float*>(static_cast<const uint8_t*>(q.data()) +
                                                          t * q_token_stride + h * q_head_stride);
       const uint8_t* k_head = k_bytes + g * k_cache.stride_bytes(0);
+      if (k_is_f16) {
+        // With an f16 cache the query is rounded to f16 too, as llama.cpp's CPU path does
+        // (its f16 dot converts the f32 side), so results agree with GGUF runners.
+        for (int64_t i = 0; i < shape.head_dim; ++i) q_rounded[i] = fp16_to_fp32(fp32_to_fp16(q_row[i]));
+        q_row = q_rounded;
+      }
       for (int64_t p = 0; p < length; ++p) {
         scores[static_cast<size_t>(p)] =
             scale * dot(shape.head_dim, k_head + p * k_cache.stride_bytes(1), q_row);
@@ -140,7 +150,9 @@ void attention_rows(const Tensor& q, const Tensor& k_cache, const Tensor& v_cach
       std::fill(out_row, out_row + shape.head_dim, 0.0f);
       const uint8_t* v_head = v_bytes + g * v_cache.stride_bytes(0);
       for (int64_t p = 0; p < length; ++p) {
-        const float weight = scores[static_cast<size_t>(p)];
+        // Likewise the weights meet an f16 V as f16 values.
+        const float weight = v_is_f16 ? fp16_to_fp32(fp32_to_fp16(scores[static_cast<size_t>(p)]))
+                                      : scores[static_cast<size_t>(p)];
         const uint8_t* v_row = v_head + p * v_cache.stride_bytes(1);
         if (!v_is_f16) {
           table.axpy(shape.head_dim, weight, reinterpret_cast<const float*>(v_row), out_row);
@@ -160,9 +172,9 @@ void attention_rows(const Tensor& q, const Tensor& k_cache, const Tensor& v_cach
 AttentionShape check_attention(const Tensor& q, const Tensor& k_cache, const Tensor& v_cache,
                                int64_t first_position, std::span<float> scores, const Tensor& out,
                                int q_rank, const char* op) {
-  const std::string all = shapes_text({&q, &k_cache, &v_cache, &out});
   const auto fail = [&](const std::string& why) {
-    throw Error(std::string(op) + ": " + why + " (q, k_cache, v_cache, out: " + all + ")");
+    throw Error(std::string(op) + ": " + why + " (q, k_cache, v_cache, out: " +
+                shapes_text({&q, &k_cache, &v_cache, &out}) + ")");
   };
   if (q.dtype() != DType::F32 || out.dtype() != DType::F32) fail("q and out must be f32");
   for (const Tensor* cache : {&k_cache, &v_cache}) {
@@ -183,6 +195,7 @@ AttentionShape check_attention(const Tensor& q, const Tensor& k_cache, const Ten
   AttentionShape shape{q_rank == 3 ? q.dim(0) : 1, q.dim(q_rank - 2), q.dim(q_rank - 1),
                        k_cache.dim(0), k_cache.dim(1)};
   if (k_cache.dim(2) != shape.head_dim) fail("head_dim of q and the caches differ");
+  if (shape.head_dim > kMaxHeadDim) fail("head_dim above " + std::to_string(kMaxHeadDim));
   if (shape.n_kv_head <= 0 || shape.n_head % shape.n_kv_head != 0)
     fail("n_head must be a multiple of n_kv_head");
   if (!innermost_packed(q) || !innermost_packed(out) || !innermost_packed(k_cache) ||

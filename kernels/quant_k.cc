@@ -28,6 +28,7 @@
 namespace parley::kernels {
 namespace {
 
+using quant_k_detail::q8_K_scale_usable;
 using quant_k_detail::unpack_scales_mins_q4_K;
 using quant_k_detail::unpack_scales_q3_K;
 
@@ -131,13 +132,26 @@ void decode(const BlockQ6_K& block, DecodedBlock& out) {
   }
 }
 
+// Rows may start at any byte: each block is copied out with memcpy before it is read (a
+// misaligned Block& would be undefined behaviour) and written back the same way.
+template <typename Block>
+Block load_block(const void* row, int64_t index) {
+  Block block;
+  std::memcpy(&block, static_cast<const uint8_t*>(row) + index * sizeof(Block), sizeof(Block));
+  return block;
+}
+
+template <typename Block>
+void store_block(const Block& block, void* row, int64_t index) {
+  std::memcpy(static_cast<uint8_t*>(row) + index * sizeof(Block), &block, sizeof(Block));
+}
+
 template <typename Block>
 void dequantize_row(const void* src, float* dst, int64_t n) {
   assert(n % kBlockK == 0);
-  const Block* blocks = static_cast<const Block*>(src);
   DecodedBlock decoded;
   for (int64_t b = 0; b < n / kBlockK; ++b) {
-    decode(blocks[b], decoded);
+    decode(load_block<Block>(src, b), decoded);
     float* out = dst + b * kBlockK;
     for (int k = 0; k < kGroups; ++k) {
       const float scale = decoded.d * static_cast<float>(decoded.scale[k]);
@@ -150,22 +164,21 @@ void dequantize_row(const void* src, float* dst, int64_t n) {
 template <typename Block>
 float vec_dot_scalar(int64_t n, const void* weights, const void* activations) {
   assert(n % kBlockK == 0);
-  const Block* w = static_cast<const Block*>(weights);
-  const BlockQ8_K* a = static_cast<const BlockQ8_K*>(activations);
   DecodedBlock decoded;
   float sum = 0.0f;
   for (int64_t b = 0; b < n / kBlockK; ++b) {
-    decode(w[b], decoded);
+    decode(load_block<Block>(weights, b), decoded);
+    const BlockQ8_K a = load_block<BlockQ8_K>(activations, b);
     int32_t sum_scaled = 0;  // sum_k scale[k] * <q, q8>_k; |.| < 16 * 128 * 16 * 32 * 128
     int32_t sum_mins = 0;    // sum_k min[k] * bsums[k]
     for (int k = 0; k < kGroups; ++k) {
       int32_t group_dot = 0;
-      for (int l = 0; l < 16; ++l) group_dot += decoded.q[16 * k + l] * a[b].qs[16 * k + l];
+      for (int l = 0; l < 16; ++l) group_dot += decoded.q[16 * k + l] * a.qs[16 * k + l];
       sum_scaled += decoded.scale[k] * group_dot;
-      sum_mins += decoded.min[k] * a[b].bsums[k];
+      sum_mins += decoded.min[k] * a.bsums[k];
     }
-    sum += a[b].d * (decoded.d * static_cast<float>(sum_scaled) -
-                     decoded.dmin * static_cast<float>(sum_mins));
+    sum += a.d * (decoded.d * static_cast<float>(sum_scaled) -
+                  decoded.dmin * static_cast<float>(sum_mins));
   }
   return sum;
 }
@@ -478,8 +491,11 @@ void quantize_block_q6_K(const float* x, BlockQ6_K& block) {
 template <typename Block, void (*kQuantizeBlock)(const float*, Block&)>
 void quantize_row(const float* src, void* dst, int64_t n) {
   assert(n % kBlockK == 0);
-  Block* blocks = static_cast<Block*>(dst);
-  for (int64_t b = 0; b < n / kBlockK; ++b) kQuantizeBlock(src + b * kBlockK, blocks[b]);
+  for (int64_t b = 0; b < n / kBlockK; ++b) {
+    Block block{};
+    kQuantizeBlock(src + b * kBlockK, block);
+    store_block(block, dst, b);
+  }
 }
 
 }  // namespace
@@ -501,9 +517,9 @@ void dequantize_row_q6_K(const void* src, float* dst, int64_t n) {
 }
 void dequantize_row_q8_K(const void* src, float* dst, int64_t n) {
   assert(n % kBlockK == 0);
-  const BlockQ8_K* blocks = static_cast<const BlockQ8_K*>(src);
   for (int64_t b = 0; b < n / kBlockK; ++b) {
-    for (int i = 0; i < kBlockK; ++i) dst[b * kBlockK + i] = blocks[b].d * blocks[b].qs[i];
+    const BlockQ8_K block = load_block<BlockQ8_K>(src, b);
+    for (int i = 0; i < kBlockK; ++i) dst[b * kBlockK + i] = block.d * block.qs[i];
   }
 }
 
@@ -524,30 +540,28 @@ void quantize_row_q6_K(const float* src, void* dst, int64_t n) {
 }
 
 // Q8_K as ggml: the value of largest magnitude (first on ties) maps to -127, so
-// d = -max / 127 carries the opposite sign; q = round_half_even(x / d), at most 127.
+// d = -max / 127 carries the opposite sign; q = round_half_even(x / d), at most 127. A block
+// that is all zero, or whose scale is not representable (largest magnitude infinite or so small
+// that 127 / max overflows), becomes d = 0 with all quants 0.
 void quantize_row_q8_K(const float* src, void* dst, int64_t n) {
   assert(n % kBlockK == 0);
-  BlockQ8_K* blocks = static_cast<BlockQ8_K*>(dst);
   for (int64_t b = 0; b < n / kBlockK; ++b) {
     const float* x = src + b * kBlockK;
-    BlockQ8_K& block = blocks[b];
+    BlockQ8_K block{};  // all zero: the result for an all-zero block
     const float max = signed_absmax(x, kBlockK);
-    if (max == 0.0f) {
-      block.d = 0.0f;
-      std::memset(block.qs, 0, sizeof block.qs);
-      std::memset(block.bsums, 0, sizeof block.bsums);
-      continue;
+    const float iscale = max != 0.0f ? -127.0f / max : 0.0f;
+    if (q8_K_scale_usable(iscale)) {
+      for (int i = 0; i < kBlockK; ++i) {
+        block.qs[i] = static_cast<int8_t>(std::min(127, nearest_int(iscale * x[i])));
+      }
+      for (int k = 0; k < kGroups; ++k) {
+        int sum = 0;
+        for (int l = 0; l < 16; ++l) sum += block.qs[16 * k + l];
+        block.bsums[k] = static_cast<int16_t>(sum);
+      }
+      block.d = 1.0f / iscale;
     }
-    const float iscale = -127.0f / max;
-    for (int i = 0; i < kBlockK; ++i) {
-      block.qs[i] = static_cast<int8_t>(std::min(127, nearest_int(iscale * x[i])));
-    }
-    for (int k = 0; k < kGroups; ++k) {
-      int sum = 0;
-      for (int l = 0; l < 16; ++l) sum += block.qs[16 * k + l];
-      block.bsums[k] = static_cast<int16_t>(sum);
-    }
-    block.d = 1.0f / iscale;
+    store_block(block, dst, b);
   }
 }
 

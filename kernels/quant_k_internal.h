@@ -10,8 +10,10 @@
 #pragma once
 
 #include <bit>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 
 #include "kernels/quant_blocks.h"
 
@@ -61,6 +63,12 @@ inline void unpack_scales_q3_K(const uint8_t* packed, int8_t out[16]) {
   uint8_t biased[16];
   std::memcpy(biased, words, sizeof words);
   for (int j = 0; j < 16; ++j) out[j] = static_cast<int8_t>(biased[j] - 32);
+}
+
+// Q8_K quantization: iscale = -127 / max is used only when finite and non-zero (max neither
+// zero, infinite, NaN nor so tiny that the quotient overflows); otherwise the block is all zero.
+inline bool q8_K_scale_usable(float iscale) {
+  return iscale != 0.0f && std::fabs(iscale) <= std::numeric_limits<float>::max();
 }
 
 }  // namespace parley::kernels::quant_k_detail

@@ -225,12 +225,10 @@ float vec_dot_q6_K(int64_t n, const void* weights, const void* activations) {
     __m256i sum = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(offsets, 5));
     const uint8_t* q8 = a + offsetof(BlockQ8_K, qs);
     for (int half = 0; half < 2; ++half) {
-      const __m256i low_a =
-          load256(w + offsetof(BlockQ6_K, ql) + 64 * half);  // groups 0 (low), 2 (high)
-      const __m256i low_b =
-          load256(w + offsetof(BlockQ6_K, ql) + 64 * half + 32);  // groups 1 (low), 3 (high)
-      const __m256i high =
-          load256(w + offsetof(BlockQ6_K, qh) + 32 * half);  // bits 2g..2g+1: group g
+      // ql: groups 0 and 2 (low, high nibbles), then groups 1 and 3; qh: bits 2g..2g+1 of g.
+      const __m256i low_a = load256(w + offsetof(BlockQ6_K, ql) + 64 * half);
+      const __m256i low_b = load256(w + offsetof(BlockQ6_K, ql) + 64 * half + 32);
+      const __m256i high = load256(w + offsetof(BlockQ6_K, qh) + 32 * half);
       __m256i q[4];
       q[0] = _mm256_or_si256(_mm256_and_si256(low_a, low4),
                              _mm256_and_si256(_mm256_slli_epi16(high, 4), bits45));
@@ -251,9 +249,10 @@ float vec_dot_q6_K(int64_t n, const void* weights, const void* activations) {
   return hsum_ps(acc);
 }
 
-// Same result as the scalar quantize_row_q8_K, bit for bit: the value of largest magnitude
-// (first one on ties) maps to -127, quants round half to even (cvtps uses the same rounding
-// mode as lrintf), bsums are exact integer sums.
+// Same result as the scalar quantize_row_q8_K, bit for bit, for all inputs without NaN: the
+// value of largest magnitude (first one on ties) maps to -127, quants round half to even (cvtps
+// uses the same rounding mode as lrintf), bsums are exact integer sums, and the same blocks
+// become all zero. (With NaN inputs both are memory-safe but may differ.)
 void quantize_row_q8_K(const float* src, void* dst, int64_t n) {
   const __m256i dword_order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
   const __m256i ones8 = _mm256_set1_epi8(1);
@@ -284,11 +283,11 @@ void quantize_row_q8_K(const float* src, void* dst, int64_t n) {
         }
       }
     }
-    if (max == 0.0f) {
+    const float iscale = max != 0.0f ? -127.0f / max : 0.0f;
+    if (!quant_k_detail::q8_K_scale_usable(iscale)) {
       std::memset(block, 0, sizeof(BlockQ8_K));
       continue;
     }
-    const float iscale = -127.0f / max;
     const __m256 scale_v = _mm256_set1_ps(iscale);
     for (int half = 0; half < 2; ++half) {
       __m256i sums[4];

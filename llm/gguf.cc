@@ -20,7 +20,7 @@ constexpr uint64_t kMaxNestedArrayItems = 1 << 20;  // total children of arrays 
 constexpr uint32_t kMaxAlignment = 1 << 20;
 constexpr uint32_t kDefaultAlignment = 32;
 // Smallest possible encodings, used to bound counts by the bytes that remain.
-constexpr uint64_t kMinKeyValueBytes = 8 + 1 + 4 + 1;           // key len, 1-byte key, type, u8
+constexpr uint64_t kMinKeyValueBytes = 8 + 1 + 4 + 1;            // key len, 1-byte key, type, u8
 constexpr uint64_t kMinTensorInfoBytes = 8 + 1 + 4 + 8 + 4 + 8;  // name, n_dims, ne[0], type, off
 
 // Size in bytes of a fixed-size element type; 0 for STRING and ARRAY; -1 for an unknown type.
@@ -120,27 +120,56 @@ class Parser {
     GgufValue v;
     v.type = static_cast<GgufType>(raw_type);
     switch (v.type) {
-      case GgufType::U8: v.u64 = in_.read<uint8_t>(what); v.i64 = static_cast<int64_t>(v.u64); break;
-      case GgufType::U16: v.u64 = in_.read<uint16_t>(what); v.i64 = static_cast<int64_t>(v.u64); break;
-      case GgufType::U32: v.u64 = in_.read<uint32_t>(what); v.i64 = static_cast<int64_t>(v.u64); break;
+      case GgufType::U8:
+        v.u64 = in_.read<uint8_t>(what);
+        v.i64 = static_cast<int64_t>(v.u64);
+        break;
+      case GgufType::U16:
+        v.u64 = in_.read<uint16_t>(what);
+        v.i64 = static_cast<int64_t>(v.u64);
+        break;
+      case GgufType::U32:
+        v.u64 = in_.read<uint32_t>(what);
+        v.i64 = static_cast<int64_t>(v.u64);
+        break;
       case GgufType::U64:
         v.u64 = in_.read<uint64_t>(what);
         v.i64 = static_cast<int64_t>(v.u64);  // only used when it fits (checked by getters)
         break;
-      case GgufType::I8: v.i64 = in_.read<int8_t>(what); v.u64 = static_cast<uint64_t>(v.i64); break;
-      case GgufType::I16: v.i64 = in_.read<int16_t>(what); v.u64 = static_cast<uint64_t>(v.i64); break;
-      case GgufType::I32: v.i64 = in_.read<int32_t>(what); v.u64 = static_cast<uint64_t>(v.i64); break;
-      case GgufType::I64: v.i64 = in_.read<int64_t>(what); v.u64 = static_cast<uint64_t>(v.i64); break;
-      case GgufType::F32: v.f64 = in_.read<float>(what); break;
-      case GgufType::F64: v.f64 = in_.read<double>(what); break;
+      case GgufType::I8:
+        v.i64 = in_.read<int8_t>(what);
+        v.u64 = static_cast<uint64_t>(v.i64);
+        break;
+      case GgufType::I16:
+        v.i64 = in_.read<int16_t>(what);
+        v.u64 = static_cast<uint64_t>(v.i64);
+        break;
+      case GgufType::I32:
+        v.i64 = in_.read<int32_t>(what);
+        v.u64 = static_cast<uint64_t>(v.i64);
+        break;
+      case GgufType::I64:
+        v.i64 = in_.read<int64_t>(what);
+        v.u64 = static_cast<uint64_t>(v.i64);
+        break;
+      case GgufType::F32:
+        v.f64 = in_.read<float>(what);
+        break;
+      case GgufType::F64:
+        v.f64 = in_.read<double>(what);
+        break;
       case GgufType::BOOL: {
         const uint8_t b = in_.read<uint8_t>(what);
         if (b > 1) in_.fail(what + " is a bool with invalid value " + std::to_string(b));
         v.boolean = b != 0;
         break;
       }
-      case GgufType::STRING: v.string = in_.read_string(what, std::numeric_limits<uint64_t>::max()); break;
-      case GgufType::ARRAY: read_array(v, what, depth); break;
+      case GgufType::STRING:
+        v.string = in_.read_string(what, std::numeric_limits<uint64_t>::max());
+        break;
+      case GgufType::ARRAY:
+        read_array(v, what, depth);
+        break;
     }
     return v;
   }
@@ -172,7 +201,8 @@ class Parser {
       v.raw = in_.take(v.count * element_bytes, what);
       if (v.element_type == GgufType::BOOL) {
         for (uint64_t i = 0; i < v.count; ++i) {
-          if (v.raw[i] > 1) in_.fail(what + " element " + std::to_string(i) + " is an invalid bool");
+          if (v.raw[i] > 1)
+            in_.fail(what + " element " + std::to_string(i) + " is an invalid bool");
         }
       }
     } else if (v.element_type == GgufType::STRING) {
@@ -207,27 +237,46 @@ bool checked_mul(int64_t a, int64_t b, int64_t* out) {
 
 std::string_view gguf_type_name(GgufType type) {
   switch (type) {
-    case GgufType::U8: return "u8";
-    case GgufType::I8: return "i8";
-    case GgufType::U16: return "u16";
-    case GgufType::I16: return "i16";
-    case GgufType::U32: return "u32";
-    case GgufType::I32: return "i32";
-    case GgufType::F32: return "f32";
-    case GgufType::BOOL: return "bool";
-    case GgufType::STRING: return "string";
-    case GgufType::ARRAY: return "array";
-    case GgufType::U64: return "u64";
-    case GgufType::I64: return "i64";
-    case GgufType::F64: return "f64";
+    case GgufType::U8:
+      return "u8";
+    case GgufType::I8:
+      return "i8";
+    case GgufType::U16:
+      return "u16";
+    case GgufType::I16:
+      return "i16";
+    case GgufType::U32:
+      return "u32";
+    case GgufType::I32:
+      return "i32";
+    case GgufType::F32:
+      return "f32";
+    case GgufType::BOOL:
+      return "bool";
+    case GgufType::STRING:
+      return "string";
+    case GgufType::ARRAY:
+      return "array";
+    case GgufType::U64:
+      return "u64";
+    case GgufType::I64:
+      return "i64";
+    case GgufType::F64:
+      return "f64";
   }
   return "unknown";
 }
 
 bool GgufValue::is_integer() const {
   switch (type) {
-    case GgufType::U8: case GgufType::I8: case GgufType::U16: case GgufType::I16:
-    case GgufType::U32: case GgufType::I32: case GgufType::U64: case GgufType::I64:
+    case GgufType::U8:
+    case GgufType::I8:
+    case GgufType::U16:
+    case GgufType::I16:
+    case GgufType::U32:
+    case GgufType::I32:
+    case GgufType::U64:
+    case GgufType::I64:
       return true;
     default:
       return false;
@@ -237,27 +286,44 @@ bool GgufValue::is_integer() const {
 double GgufValue::number_at(uint64_t i) const {
   const uint8_t* p = raw + i * fixed_type_bytes(static_cast<uint32_t>(element_type));
   switch (element_type) {
-    case GgufType::U8: return load_le<uint8_t>(p);
-    case GgufType::I8: return load_le<int8_t>(p);
-    case GgufType::U16: return load_le<uint16_t>(p);
-    case GgufType::I16: return load_le<int16_t>(p);
-    case GgufType::U32: return load_le<uint32_t>(p);
-    case GgufType::I32: return load_le<int32_t>(p);
-    case GgufType::F32: return load_le<float>(p);
-    case GgufType::BOOL: return load_le<uint8_t>(p);
-    case GgufType::U64: return static_cast<double>(load_le<uint64_t>(p));
-    case GgufType::I64: return static_cast<double>(load_le<int64_t>(p));
-    case GgufType::F64: return load_le<double>(p);
-    default: return 0.0;
+    case GgufType::U8:
+      return load_le<uint8_t>(p);
+    case GgufType::I8:
+      return load_le<int8_t>(p);
+    case GgufType::U16:
+      return load_le<uint16_t>(p);
+    case GgufType::I16:
+      return load_le<int16_t>(p);
+    case GgufType::U32:
+      return load_le<uint32_t>(p);
+    case GgufType::I32:
+      return load_le<int32_t>(p);
+    case GgufType::F32:
+      return load_le<float>(p);
+    case GgufType::BOOL:
+      return load_le<uint8_t>(p);
+    case GgufType::U64:
+      return static_cast<double>(load_le<uint64_t>(p));
+    case GgufType::I64:
+      return static_cast<double>(load_le<int64_t>(p));
+    case GgufType::F64:
+      return load_le<double>(p);
+    default:
+      return 0.0;
   }
 }
 
 std::string GgufValue::to_display_string() const {
   switch (type) {
-    case GgufType::STRING: return quoted(string);
-    case GgufType::BOOL: return boolean ? "true" : "false";
-    case GgufType::F32: case GgufType::F64: return std::to_string(f64);
-    case GgufType::U64: return std::to_string(u64);
+    case GgufType::STRING:
+      return quoted(string);
+    case GgufType::BOOL:
+      return boolean ? "true" : "false";
+    case GgufType::F32:
+    case GgufType::F64:
+      return std::to_string(f64);
+    case GgufType::U64:
+      return std::to_string(u64);
     case GgufType::ARRAY: {
       std::string out = "[";
       out += gguf_type_name(element_type);
@@ -265,7 +331,8 @@ std::string GgufValue::to_display_string() const {
       out += std::to_string(count);
       return out + "]";
     }
-    default: return std::to_string(i64);
+    default:
+      return std::to_string(i64);
   }
 }
 
@@ -330,8 +397,8 @@ void GgufFile::parse() {
   }
 
   if (const GgufValue* a = find("general.alignment")) {
-    if (!a->is_integer() || a->u64 == 0 || a->u64 > kMaxAlignment ||
-        !std::has_single_bit(a->u64) || (a->i64 < 0)) {
+    if (!a->is_integer() || a->u64 == 0 || a->u64 > kMaxAlignment || !std::has_single_bit(a->u64) ||
+        (a->i64 < 0)) {
       in.fail("metadata 'general.alignment' must be a power of two between 1 and " +
               std::to_string(kMaxAlignment) + ", got " + a->to_display_string() + " (" +
               std::string(gguf_type_name(a->type)) + ")");
@@ -376,7 +443,8 @@ void GgufFile::parse() {
               std::string(traits.name) + " block size " + std::to_string(traits.block_size));
     }
     int64_t bytes = 0;
-    if (!checked_mul(elements / t.ne[0], t.ne[0] / traits.block_size * traits.block_bytes, &bytes)) {
+    if (!checked_mul(elements / t.ne[0], t.ne[0] / traits.block_size * traits.block_bytes,
+                     &bytes)) {
       in.fail(what + " byte size overflows");
     }
     t.size_bytes = static_cast<uint64_t>(bytes);
@@ -403,14 +471,13 @@ void GgufFile::parse() {
   for (GgufTensorInfo& t : tensors_) {
     if (t.offset_bytes > data_bytes || t.size_bytes > data_bytes - t.offset_bytes) {
       in.fail("tensor " + quoted(t.name) + " data [offset " +
-              std::to_string(data_offset_ + t.offset_bytes) + ", " +
-              std::to_string(t.size_bytes) + " bytes] extends past end of file (" +
-              std::to_string(size_) + " bytes)");
+              std::to_string(data_offset_ + t.offset_bytes) + ", " + std::to_string(t.size_bytes) +
+              " bytes] extends past end of file (" + std::to_string(size_) + " bytes)");
     }
     int64_t shape[kernels::kMaxDims];
     for (int d = 0; d < t.ndim; ++d) shape[d] = t.ne[t.ndim - 1 - d];
-    t.view = kernels::Tensor::contiguous(const_cast<uint8_t*>(data_ + data_offset_ + t.offset_bytes),
-                                         t.dtype, shape, t.ndim);
+    t.view = kernels::Tensor::contiguous(
+        const_cast<uint8_t*>(data_ + data_offset_ + t.offset_bytes), t.dtype, shape, t.ndim);
   }
   // Tensors must not overlap (a hostile file could alias one tensor's bytes as another's).
   std::vector<size_t> order(tensors_.size());
@@ -436,11 +503,9 @@ namespace {
 
 [[noreturn]] void wrong_type(const std::string& file, std::string_view key, const GgufValue& v,
                              std::string_view wanted) {
-  throw Error(file + ": metadata " + quoted(key) + " is " +
-              std::string(gguf_type_name(v.type)) +
-              (v.type == GgufType::ARRAY
-                   ? " of " + std::string(gguf_type_name(v.element_type))
-                   : std::string()) +
+  throw Error(file + ": metadata " + quoted(key) + " is " + std::string(gguf_type_name(v.type)) +
+              (v.type == GgufType::ARRAY ? " of " + std::string(gguf_type_name(v.element_type))
+                                         : std::string()) +
               ", expected " + std::string(wanted));
 }
 
@@ -555,10 +620,10 @@ std::optional<std::vector<int32_t>> GgufFile::find_array_i32(std::string_view ke
   const GgufValue* v = find(key);
   if (v == nullptr) return std::nullopt;
   const GgufType e = v->element_type;
-  const bool ok_type = v->type == GgufType::ARRAY &&
-                       (e == GgufType::I8 || e == GgufType::U8 || e == GgufType::I16 ||
-                        e == GgufType::U16 || e == GgufType::I32 || e == GgufType::U32 ||
-                        e == GgufType::I64 || e == GgufType::U64);
+  const bool ok_type =
+      v->type == GgufType::ARRAY &&
+      (e == GgufType::I8 || e == GgufType::U8 || e == GgufType::I16 || e == GgufType::U16 ||
+       e == GgufType::I32 || e == GgufType::U32 || e == GgufType::I64 || e == GgufType::U64);
   if (!ok_type) wrong_type(name_, key, *v, "array of integers");
   std::vector<int32_t> out(static_cast<size_t>(v->count));
   const int bytes = fixed_type_bytes(static_cast<uint32_t>(e));
@@ -566,13 +631,27 @@ std::optional<std::vector<int32_t>> GgufFile::find_array_i32(std::string_view ke
     const uint8_t* p = v->raw + i * bytes;
     int64_t x = 0;
     switch (e) {
-      case GgufType::I8: x = load_le<int8_t>(p); break;
-      case GgufType::U8: x = load_le<uint8_t>(p); break;
-      case GgufType::I16: x = load_le<int16_t>(p); break;
-      case GgufType::U16: x = load_le<uint16_t>(p); break;
-      case GgufType::I32: x = load_le<int32_t>(p); break;
-      case GgufType::U32: x = load_le<uint32_t>(p); break;
-      case GgufType::I64: x = load_le<int64_t>(p); break;
+      case GgufType::I8:
+        x = load_le<int8_t>(p);
+        break;
+      case GgufType::U8:
+        x = load_le<uint8_t>(p);
+        break;
+      case GgufType::I16:
+        x = load_le<int16_t>(p);
+        break;
+      case GgufType::U16:
+        x = load_le<uint16_t>(p);
+        break;
+      case GgufType::I32:
+        x = load_le<int32_t>(p);
+        break;
+      case GgufType::U32:
+        x = load_le<uint32_t>(p);
+        break;
+      case GgufType::I64:
+        x = load_le<int64_t>(p);
+        break;
       default: {
         const uint64_t u = load_le<uint64_t>(p);
         x = u > static_cast<uint64_t>(INT64_MAX) ? INT64_MAX : static_cast<int64_t>(u);

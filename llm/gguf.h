@@ -71,10 +71,10 @@ struct GgufValue {
   std::string_view string;
   // Arrays.
   GgufType element_type = GgufType::U8;
-  uint64_t count = 0;                       // number of elements
-  const uint8_t* raw = nullptr;             // fixed-size elements, unaligned, little-endian
-  std::vector<std::string_view> strings;    // element_type == STRING
-  std::vector<GgufValue> items;             // element_type == ARRAY
+  uint64_t count = 0;                     // number of elements
+  const uint8_t* raw = nullptr;           // fixed-size elements, unaligned, little-endian
+  std::vector<std::string_view> strings;  // element_type == STRING
+  std::vector<GgufValue> items;           // element_type == ARRAY
 
   bool is_integer() const;
   bool is_float() const { return type == GgufType::F32 || type == GgufType::F64; }

@@ -64,9 +64,20 @@ constexpr PreTokenizerName kPreTokenizers[] = {
 
 // Texts of end-of-turn tokens that families use without naming them in the metadata.
 constexpr std::string_view kEndOfTurnTexts[] = {
-    "<|eot_id|>", "<|im_end|>", "<|end|>",  "<end_of_turn>", "<|endoftext|>", "<|eom_id|>",
-    "<EOT>",      "_<EOT>",     "<|end_of_text|>", "<\xEF\xBD\x9C" "end\xE2\x96\x81" "of"
-                                                   "\xE2\x96\x81" "sentence\xEF\xBD\x9C>",
+    "<|eot_id|>",
+    "<|im_end|>",
+    "<|end|>",
+    "<end_of_turn>",
+    "<|endoftext|>",
+    "<|eom_id|>",
+    "<EOT>",
+    "_<EOT>",
+    "<|end_of_text|>",
+    "<\xEF\xBD\x9C"
+    "end\xE2\x96\x81"
+    "of"
+    "\xE2\x96\x81"
+    "sentence\xEF\xBD\x9C>",
 };
 
 std::string lower(std::string_view s) {
@@ -101,7 +112,8 @@ Tokenizer::Tokenizer(const GgufFile& gguf) : name_(gguf.name()) {
   if (texts.size() > static_cast<size_t>(INT32_MAX)) fail("tokenizer.ggml.tokens is too long");
   const size_t n = texts.size();
   const std::optional<std::vector<float>> scores = gguf.find_array_f32("tokenizer.ggml.scores");
-  const std::optional<std::vector<int32_t>> types = gguf.find_array_i32("tokenizer.ggml.token_type");
+  const std::optional<std::vector<int32_t>> types =
+      gguf.find_array_i32("tokenizer.ggml.token_type");
   if (scores && scores->size() != n) {
     fail("tokenizer.ggml.scores has " + std::to_string(scores->size()) + " entries for " +
          std::to_string(n) + " tokens");
@@ -143,9 +155,10 @@ Tokenizer::Tokenizer(const GgufFile& gguf) : name_(gguf.name()) {
     }
     if (found == nullptr) {
       std::string names;
-      for (const PreTokenizerName& p : kPreTokenizers) names += (names.empty() ? "" : ", ") + std::string(p.name);
-      fail("pre-tokenizer '" + pre_name_ + "' (tokenizer.ggml.pre) is not supported; supported: " +
-           names);
+      for (const PreTokenizerName& p : kPreTokenizers)
+        names += (names.empty() ? "" : ", ") + std::string(p.name);
+      fail("pre-tokenizer '" + pre_name_ +
+           "' (tokenizer.ggml.pre) is not supported; supported: " + names);
     }
     pre_ = found->family;
     ignore_merges_ = found->ignore_merges;
@@ -232,12 +245,13 @@ std::optional<TokenId> Tokenizer::find_token(std::string_view text) const {
   return id;
 }
 
-TokenId Tokenizer::byte_token(uint8_t byte) const { return byte_tokens_[byte]; }
+TokenId Tokenizer::byte_token(uint8_t byte) const {
+  return byte_tokens_[byte];
+}
 
 bool Tokenizer::is_end_of_generation(TokenId id) const {
-  return id != kNoToken &&
-         std::find(end_of_generation_.begin(), end_of_generation_.end(), id) !=
-             end_of_generation_.end();
+  return id != kNoToken && std::find(end_of_generation_.begin(), end_of_generation_.end(), id) !=
+                               end_of_generation_.end();
 }
 
 bool Tokenizer::is_control(TokenId id) const {
@@ -251,7 +265,8 @@ std::vector<Tokenizer::Fragment> Tokenizer::split_special(std::string_view text,
   std::vector<Fragment> next;
   for (TokenId id : special_tokens_) {
     const TokenData& token = tokens_[id];
-    if (!parse_special && (token.kind == TokenKind::kControl || token.kind == TokenKind::kUnknown)) {
+    if (!parse_special &&
+        (token.kind == TokenKind::kControl || token.kind == TokenKind::kUnknown)) {
       continue;  // user-defined tokens are always matched; control tokens only on request
     }
     const std::string_view needle = token.text;
@@ -274,7 +289,8 @@ std::vector<Tokenizer::Fragment> Tokenizer::split_special(std::string_view text,
         next.push_back({id, {}});
         pos = match + needle.size();
         if (token.strip_right) {
-          while (pos < f.text.size() && std::isspace(static_cast<unsigned char>(f.text[pos]))) ++pos;
+          while (pos < f.text.size() && std::isspace(static_cast<unsigned char>(f.text[pos])))
+            ++pos;
         }
       }
       if (pos < f.text.size()) next.push_back({kNoToken, f.text.substr(pos)});
@@ -379,8 +395,8 @@ std::string Tokenizer::token_to_piece(TokenId id, bool render_special) const {
 
 std::string Tokenizer::decode(std::span<const TokenId> tokens, const DecodeOptions& options) const {
   std::string out;
-  bool strip = options.strip_leading_space && add_space_prefix_ &&
-               model_ == TokenizerModel::kSentencePiece;
+  bool strip =
+      options.strip_leading_space && add_space_prefix_ && model_ == TokenizerModel::kSentencePiece;
   for (TokenId id : tokens) {
     const size_t before = out.size();
     append_piece(id, options.render_special, out);

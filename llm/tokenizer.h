@@ -64,12 +64,12 @@ enum class TokenizerModel : uint8_t { kSentencePiece, kBytePairEncoding };
 
 // Pre-tokenizer families of byte-level BPE vocabularies (tokenizer.ggml.pre).
 enum class PreTokenizer : uint8_t {
-  kDefault,        // "default" or absent (gpt-neox style): punctuation runs, gpt-2, digits
-  kGpt2,           // gpt-2, mpt, olmo, jais, phi-2, roberta-bpe, ...
-  kLlama3,         // llama-bpe, llama3, dbrx, smaug-bpe: digits in groups of up to 3
-  kQwen2,          // qwen2, deepseek-r1-qwen, stablelm2: single digits
+  kDefault,  // "default" or absent (gpt-neox style): punctuation runs, gpt-2, digits
+  kGpt2,     // gpt-2, mpt, olmo, jais, phi-2, roberta-bpe, ...
+  kLlama3,   // llama-bpe, llama3, dbrx, smaug-bpe: digits in groups of up to 3
+  kQwen2,    // qwen2, deepseek-r1-qwen, stablelm2: single digits
   kFalcon,
-  kStarcoder,      // starcoder, refact, command-r, smollm, codeshell, exaone
+  kStarcoder,  // starcoder, refact, command-r, smollm, codeshell, exaone
   kDeepseekLlm,
   kDeepseekCoder,
 };
@@ -157,7 +157,7 @@ class Tokenizer {
   };
   std::unordered_map<std::string, TokenId, TextHash, std::equal_to<>> token_ids_;
   std::unordered_map<std::string, int> merge_ranks_;  // "left right" -> rank
-  std::vector<TokenId> special_tokens_;  // matched before BPE/SPM, longest first
+  std::vector<TokenId> special_tokens_;               // matched before BPE/SPM, longest first
   std::vector<TokenId> end_of_generation_;
   TokenId byte_tokens_[256];
   TokenId bos_ = kNoToken, eos_ = kNoToken, eot_ = kNoToken, eom_ = kNoToken;

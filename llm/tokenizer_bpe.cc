@@ -58,7 +58,8 @@ void Tokenizer::encode_bpe(std::string_view text, std::vector<TokenId>& out) con
     for (size_t i = begin; i < begin + length; ++i) {
       utf8.clear();
       unicode::append_utf8(cps[i], utf8);
-      for (char c : utf8) unicode::append_utf8(unicode::byte_to_code_point(static_cast<uint8_t>(c)), word);
+      for (char c : utf8)
+        unicode::append_utf8(unicode::byte_to_code_point(static_cast<uint8_t>(c)), word);
     }
     begin += length;
 
@@ -72,8 +73,8 @@ void Tokenizer::encode_bpe(std::string_view text, std::vector<TokenId>& out) con
 
     symbols.clear();
     for (size_t offset = 0; offset < word.size();) {
-      const size_t bytes =
-          std::min(unicode::utf8_sequence_bytes(static_cast<uint8_t>(word[offset])), word.size() - offset);
+      const size_t bytes = std::min(
+          unicode::utf8_sequence_bytes(static_cast<uint8_t>(word[offset])), word.size() - offset);
       const int index = static_cast<int>(symbols.size());
       symbols.push_back(
           Symbol{index - 1, offset + bytes == word.size() ? -1 : index + 1, offset, bytes});

@@ -6,11 +6,12 @@
 //   replaced by a vertical tab (so a class like [　-。] never matches U+3000);
 // * the gpt-2 and llama-3 expressions use hand-written scanners (reproduced here), including
 //   their treatment of unassigned code points.
+#include "llm/tokenizer_pretok.h"
+
 #include <algorithm>
 #include <cstddef>
 #include <iterator>
 
-#include "llm/tokenizer_pretok.h"
 #include "llm/unicode.h"
 
 namespace parley::llm {
@@ -29,7 +30,9 @@ struct Span {
   static constexpr uint32_t kOutOfRange = 0xFFFFFFFF;
 };
 
-bool is_space(const Span& s, size_t i) { return i < s.end && flags_of(s.cps[i]).is_whitespace(); }
+bool is_space(const Span& s, size_t i) {
+  return i < s.end && flags_of(s.cps[i]).is_whitespace();
+}
 
 // ---- character classes -------------------------------------------------------------------
 
@@ -53,7 +56,9 @@ bool is_punct_or_math(uint32_t cp) {
   return is_punctuation(cp) || cp == '$' || cp == '+' || cp == '<' || cp == '=' || cp == '>' ||
          cp == '^' || cp == '~' || cp == '|';
 }
-bool is_punct_or_math_or_backtick(uint32_t cp) { return is_punct_or_math(cp) || cp == '`'; }
+bool is_punct_or_math_or_backtick(uint32_t cp) {
+  return is_punct_or_math(cp) || cp == '`';
+}
 
 struct Range {
   uint32_t first, last;
@@ -67,22 +72,26 @@ bool in_ranges(uint32_t cp, const Range* ranges, size_t count) {
 
 // deepseek-llm's explicit letter class [A-Za-zµÀ-ÖØ-öø-ƺ...𞤀-𞥃] as code point ranges.
 constexpr Range kDeepseekLetters[] = {
-    {0x41, 0x5A}, {0x61, 0x7A}, {0xB5, 0xB5}, {0xC0, 0xD6}, {0xD8, 0xF6}, {0xF8, 0x1BA},
-    {0x1BC, 0x1BF}, {0x1C4, 0x293}, {0x295, 0x2AF}, {0x370, 0x373}, {0x376, 0x377},
-    {0x37B, 0x37D}, {0x37F, 0x37F}, {0x386, 0x386}, {0x388, 0x38A}, {0x38C, 0x38C},
-    {0x38E, 0x3A1}, {0x3A3, 0x3F5}, {0x3F7, 0x481}, {0x48A, 0x52F}, {0x531, 0x556},
-    {0x10A0, 0x10C5}, {0x13A0, 0x13F5}, {0x13F8, 0x13FD}, {0x1C90, 0x1CBA}, {0x1CBD, 0x1CBF},
-    {0x1D00, 0x1D2B}, {0x1D6B, 0x1D77}, {0x1D79, 0x1D9A}, {0x1E00, 0x1F15}, {0x1F18, 0x1F1D},
-    {0x1F20, 0x1F45}, {0x1F48, 0x1F4D}, {0x1F50, 0x1F57}, {0x1F59, 0x1F59}, {0x1F5B, 0x1F5B},
-    {0x1F5D, 0x1F5D}, {0x1F5F, 0x1F7D}, {0x1F80, 0x1FB4}, {0x1FB6, 0x1FBC}, {0x1FBE, 0x1FBE},
-    {0x1FC2, 0x1FC4}, {0x1FC6, 0x1FCC}, {0x1FD0, 0x1FD3}, {0x1FD6, 0x1FDB}, {0x1FE0, 0x1FEC},
-    {0x1FF2, 0x1FF4}, {0x1FF6, 0x1FFC}, {0x2102, 0x2102}, {0x2107, 0x2107}, {0x210A, 0x2113},
-    {0x2115, 0x2115}, {0x2119, 0x211D}, {0x2124, 0x2124}, {0x2126, 0x2126}, {0x2128, 0x2128},
-    {0x212A, 0x212D}, {0x212F, 0x2134}, {0x2139, 0x2139}, {0x213C, 0x213F}, {0x2145, 0x2149},
-    {0x214E, 0x214E}, {0x2183, 0x2184}, {0x2C00, 0x2C7B}, {0x2C7E, 0x2CE4}, {0x2CEB, 0x2CEE},
-    {0x2CF2, 0x2CF3}, {0xA640, 0xA66D}, {0xA680, 0xA69B}, {0xA722, 0xA76F}, {0xA771, 0xA787},
-    {0xA78B, 0xA78E}, {0xAB70, 0xABBF}, {0xFB00, 0xFB06}, {0xFB13, 0xFB17}, {0xFF21, 0xFF3A},
-    {0xFF41, 0xFF5A}, {0x10400, 0x1044F}, {0x104B0, 0x104D3}, {0x104D8, 0x104FB},
+    {0x41, 0x5A},       {0x61, 0x7A},       {0xB5, 0xB5},       {0xC0, 0xD6},
+    {0xD8, 0xF6},       {0xF8, 0x1BA},      {0x1BC, 0x1BF},     {0x1C4, 0x293},
+    {0x295, 0x2AF},     {0x370, 0x373},     {0x376, 0x377},     {0x37B, 0x37D},
+    {0x37F, 0x37F},     {0x386, 0x386},     {0x388, 0x38A},     {0x38C, 0x38C},
+    {0x38E, 0x3A1},     {0x3A3, 0x3F5},     {0x3F7, 0x481},     {0x48A, 0x52F},
+    {0x531, 0x556},     {0x10A0, 0x10C5},   {0x13A0, 0x13F5},   {0x13F8, 0x13FD},
+    {0x1C90, 0x1CBA},   {0x1CBD, 0x1CBF},   {0x1D00, 0x1D2B},   {0x1D6B, 0x1D77},
+    {0x1D79, 0x1D9A},   {0x1E00, 0x1F15},   {0x1F18, 0x1F1D},   {0x1F20, 0x1F45},
+    {0x1F48, 0x1F4D},   {0x1F50, 0x1F57},   {0x1F59, 0x1F59},   {0x1F5B, 0x1F5B},
+    {0x1F5D, 0x1F5D},   {0x1F5F, 0x1F7D},   {0x1F80, 0x1FB4},   {0x1FB6, 0x1FBC},
+    {0x1FBE, 0x1FBE},   {0x1FC2, 0x1FC4},   {0x1FC6, 0x1FCC},   {0x1FD0, 0x1FD3},
+    {0x1FD6, 0x1FDB},   {0x1FE0, 0x1FEC},   {0x1FF2, 0x1FF4},   {0x1FF6, 0x1FFC},
+    {0x2102, 0x2102},   {0x2107, 0x2107},   {0x210A, 0x2113},   {0x2115, 0x2115},
+    {0x2119, 0x211D},   {0x2124, 0x2124},   {0x2126, 0x2126},   {0x2128, 0x2128},
+    {0x212A, 0x212D},   {0x212F, 0x2134},   {0x2139, 0x2139},   {0x213C, 0x213F},
+    {0x2145, 0x2149},   {0x214E, 0x214E},   {0x2183, 0x2184},   {0x2C00, 0x2C7B},
+    {0x2C7E, 0x2CE4},   {0x2CEB, 0x2CEE},   {0x2CF2, 0x2CF3},   {0xA640, 0xA66D},
+    {0xA680, 0xA69B},   {0xA722, 0xA76F},   {0xA771, 0xA787},   {0xA78B, 0xA78E},
+    {0xAB70, 0xABBF},   {0xFB00, 0xFB06},   {0xFB13, 0xFB17},   {0xFF21, 0xFF3A},
+    {0xFF41, 0xFF5A},   {0x10400, 0x1044F}, {0x104B0, 0x104D3}, {0x104D8, 0x104FB},
     {0x10C80, 0x10CB2}, {0x10CC0, 0x10CF2}, {0x118A0, 0x118DF}, {0x1E900, 0x1E943},
 };
 // deepseek-llm [!-/:-~！-／：-～‘-‟　-。]
@@ -93,7 +102,8 @@ constexpr Range kDeepseekCjk[] = {{0x4E00, 0x9FA5}, {0x0800, 0x4E00}, {0xAC00, 0
 
 // Classes of expressions without \p{..}: non-ASCII White_Space never matches them.
 bool deepseek_letter(uint32_t cp) {
-  return !flags_of(cp).is_whitespace() && in_ranges(cp, kDeepseekLetters, std::size(kDeepseekLetters));
+  return !flags_of(cp).is_whitespace() &&
+         in_ranges(cp, kDeepseekLetters, std::size(kDeepseekLetters));
 }
 bool deepseek_punct(uint32_t cp) {
   return !flags_of(cp).is_whitespace() && in_ranges(cp, kDeepseekPunct, std::size(kDeepseekPunct));
@@ -101,8 +111,12 @@ bool deepseek_punct(uint32_t cp) {
 bool deepseek_cjk(uint32_t cp) {
   return !flags_of(cp).is_whitespace() && in_ranges(cp, kDeepseekCjk, std::size(kDeepseekCjk));
 }
-bool is_newline(uint32_t cp) { return cp == '\r' || cp == '\n'; }
-bool is_ascii_digit(uint32_t cp) { return cp >= '0' && cp <= '9'; }
+bool is_newline(uint32_t cp) {
+  return cp == '\r' || cp == '\n';
+}
+bool is_ascii_digit(uint32_t cp) {
+  return cp >= '0' && cp <= '9';
+}
 
 // ---- matchers: length of the match starting at `pos`, 0 when none ---------------------------
 
@@ -212,7 +226,9 @@ void split_gpt2(const Span& s, std::vector<size_t>& out) {
   }
 }
 
-uint32_t ascii_lower(uint32_t cp) { return (cp >= 'A' && cp <= 'Z') ? cp + 32 : cp; }
+uint32_t ascii_lower(uint32_t cp) {
+  return (cp >= 'A' && cp <= 'Z') ? cp + 32 : cp;
+}
 
 // (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,D}| ?[^\s\p{L}\p{N}]+[\r\n]*|
 // \s*[\r\n]+|\s+(?!\S)|\s+        (llama-3 with D = 3, qwen2 with D = 1)
@@ -300,10 +316,18 @@ void run_stage(const Stage& stage, const std::vector<uint32_t>& text,
   for (size_t length : pieces) {
     const Span s{text.data(), begin, begin + length};
     switch (stage.scanner) {
-      case Scanner::kGpt2: split_gpt2(s, out); break;
-      case Scanner::kLlama3: split_llama3(s, 3, out); break;
-      case Scanner::kQwen2: split_llama3(s, 1, out); break;
-      case Scanner::kNone: split_by_matcher(s, stage.matcher, out); break;
+      case Scanner::kGpt2:
+        split_gpt2(s, out);
+        break;
+      case Scanner::kLlama3:
+        split_llama3(s, 3, out);
+        break;
+      case Scanner::kQwen2:
+        split_llama3(s, 1, out);
+        break;
+      case Scanner::kNone:
+        split_by_matcher(s, stage.matcher, out);
+        break;
     }
     begin += length;
   }

@@ -9,8 +9,8 @@
 //
 //   std::vector<uint32_t> cps = unicode::decode_utf8("Hello world's 1234");
 //   std::vector<size_t> lengths;
-//   pre_tokenize(PreTokenizer::kLlama3, cps, lengths);  // {5, 6, 2, 4 -> "Hello"," world","'s",
-//                                                       //  " ", "123", "4"} as lengths
+//   pre_tokenize(PreTokenizer::kLlama3, cps, lengths);
+//   // lengths == {5, 6, 2, 1, 3, 1}: "Hello", " world", "'s", " ", "123", "4"
 #pragma once
 
 #include <cstddef>

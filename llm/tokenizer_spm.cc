@@ -41,8 +41,8 @@ void Tokenizer::encode_spm(std::string_view text, std::vector<TokenId>& out) con
     const size_t bytes = std::min(unicode::utf8_sequence_bytes(static_cast<uint8_t>(text[offset])),
                                   text.size() - offset);
     const int index = static_cast<int>(symbols.size());
-    symbols.push_back(Symbol{index - 1, offset + bytes == text.size() ? -1 : index + 1, offset,
-                             bytes});
+    symbols.push_back(
+        Symbol{index - 1, offset + bytes == text.size() ? -1 : index + 1, offset, bytes});
     offset += bytes;
   }
   if (symbols.empty()) return;

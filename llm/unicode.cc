@@ -101,7 +101,9 @@ const ByteMap& byte_map() {
 
 }  // namespace
 
-uint32_t byte_to_code_point(uint8_t byte) { return byte_map().to_code_point[byte]; }
+uint32_t byte_to_code_point(uint8_t byte) {
+  return byte_map().to_code_point[byte];
+}
 
 int code_point_to_byte(uint32_t code_point) {
   return code_point < 324 ? byte_map().to_byte[code_point] : -1;

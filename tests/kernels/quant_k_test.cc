@@ -9,12 +9,14 @@
 //    bsums are the sums of each 16 quants;
 //  * every scalar dot product equals the double-precision dot of the dequantized rows;
 //  * every optimized dot product and Q8_K quantizer of every ISA this CPU has matches the scalar
-//    reference at n = 256, 512, 7*256, 16*256, 17*256 with pointers one byte off alignment.
+//    reference at n = 256, 512, 7*256, 16*256, 17*256 with block pointers one byte off alignment
+//    (float inputs one element off, as a float* must stay 4-byte aligned).
 //
 // Dot product tolerance: the integer sums of each block are exact in every implementation, so
 // results differ only by float rounding of the per-block scale products and the summation; we
-// allow 1e-5 * S with S = sum_i |w_i| * |a_i| (|w_i| taken as |d * scale * q| + |dmin * min|,
-// so cancellation against the mins is covered), far below the effect of one wrong quant.
+// allow 1e-5 * S with S = sum_i (|w_i| + 2 * max_block |w|) * |a_i| (the extra term stands in
+// for the scale and min products that cancel inside w_i), far below the effect of one wrong
+// quant (one quant step of one element is ~1/256 of a block's share of S).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -22,6 +24,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <limits>
 #include <ostream>
 #include <random>
 #include <string>
@@ -387,8 +390,7 @@ double dot_of_dequantized(const KType& t, const void* w, const void* a, int64_t 
   return dot;
 }
 
-// Magnitude bound that also covers the min terms: sum_i (|d scale q| + |dmin min|) * |a_i|,
-// bounded above by (|w_i| + 2 * max over the block of |w|) * |a_i|.
+// 1e-5 * S, S as in the file comment.
 double tolerance_for(const KType& t, const void* w, const void* a, int64_t n) {
   const std::vector<float> wf = dequantize(t.dequantize, w, n);
   const std::vector<float> af = dequantize(dequantize_row_q8_K, a, n);
@@ -527,11 +529,18 @@ INSTANTIATE_TEST_SUITE_P(IsaKTypes, QuantKIsaTest, ::testing::ValuesIn(isa_types
                                   name_of(info.param.type.type);
                          });
 
-class QuantKIsaQ8KTest : public ::testing::TestWithParam<Isa> {};
+struct IsaParam {
+  Isa isa;
+};
+void PrintTo(const IsaParam& p, std::ostream* os) {
+  *os << isa_name(p.isa);
+}
+
+class QuantKIsaQ8KTest : public ::testing::TestWithParam<IsaParam> {};
 
 TEST_P(QuantKIsaQ8KTest, QuantizeQ8KBitIdenticalToScalar) {
-  const KernelTable* table = kernels_for(GetParam());
-  if (table == nullptr) GTEST_SKIP() << "this CPU lacks " << isa_name(GetParam());
+  const KernelTable* table = kernels_for(GetParam().isa);
+  if (table == nullptr) GTEST_SKIP() << "this CPU lacks " << isa_name(GetParam().isa);
   const FromFloatFn quantize_q8 = table->quantize_row[static_cast<int>(DType::Q8_K)];
   ASSERT_NE(quantize_q8, nullptr);
   for (int64_t n : {kK, 2 * kK, 7 * kK, 16 * kK, 17 * kK}) {
@@ -541,19 +550,33 @@ TEST_P(QuantKIsaQ8KTest, QuantizeQ8KBitIdenticalToScalar) {
       x[2 * kK + 10] = -9.0f;                               // tie: -9 first, then +9
       x[2 * kK + 20] = 9.0f;
     }
+    if (n >= 7 * kK) {  // scale not representable: both give an all-zero block
+      std::fill(x.begin() + 3 * kK, x.begin() + 4 * kK, 1e-39f);  // 127 / max overflows
+      x[4 * kK + 100] = -std::numeric_limits<float>::infinity();
+    }
     const size_t bytes = row_bytes(DType::Q8_K, n);
     std::vector<uint8_t> expected(bytes);
     quantize_row_q8_K(x.data(), expected.data(), n);
-    MisalignedBytes src(n * sizeof(float)), dst(bytes);
-    std::memcpy(src.data(), x.data(), n * sizeof(float));
-    quantize_q8(reinterpret_cast<const float*>(src.data()), dst.data(), n);
+    if (n >= 7 * kK) {
+      EXPECT_EQ(as_q8_K(expected, 3).d, 0.0f);
+      EXPECT_EQ(as_q8_K(expected, 4).d, 0.0f);
+      EXPECT_EQ(as_q8_K(expected, 4).qs[0], 0);
+    }
+    // Floats one element past a 64-byte boundary (a float* itself must be 4-byte aligned);
+    // the output blocks one byte off.
+    std::vector<float> src(n + 16 + 1);
+    float* src_off = src.data() + (16 - reinterpret_cast<uintptr_t>(src.data()) / 4 % 16) + 1;
+    std::copy(x.begin(), x.end(), src_off);
+    MisalignedBytes dst(bytes);
+    quantize_q8(src_off, dst.data(), n);
     EXPECT_EQ(std::memcmp(dst.data(), expected.data(), bytes), 0)
         << isa_name(table->isa) << " n=" << n;
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Isas, QuantKIsaQ8KTest, ::testing::Values(Isa::Avx2, Isa::Avx512),
-                         [](const auto& info) { return std::string(isa_name(info.param)); });
+INSTANTIATE_TEST_SUITE_P(Isas, QuantKIsaQ8KTest,
+                         ::testing::Values(IsaParam{Isa::Avx2}, IsaParam{Isa::Avx512}),
+                         [](const auto& info) { return std::string(isa_name(info.param.isa)); });
 
 }  // namespace
 }  // namespace parley::kernels

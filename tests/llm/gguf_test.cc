@@ -71,29 +71,67 @@ constexpr uint32_t kGgmlQ8_0 = 8;
 std::vector<uint8_t> make_valid_file(uint32_t alignment = 32) {
   Writer w;
   w.header(3, 2, 17);
-  w.key("general.architecture", GgufType::STRING); w.str("llama");
-  w.key("general.alignment", GgufType::U32); w.u32(alignment);
-  w.key("t.u8", GgufType::U8); w.u8(200);
-  w.key("t.i8", GgufType::I8); w.u8(0xFF);  // -1
-  w.key("t.u16", GgufType::U16); { uint16_t v = 60000; w.raw(&v, 2); }
-  w.key("t.i16", GgufType::I16); { int16_t v = -3000; w.raw(&v, 2); }
-  w.key("t.u32", GgufType::U32); w.u32(4000000000u);
-  w.key("t.i32", GgufType::I32); w.i32(-7);
-  w.key("t.f32", GgufType::F32); w.f32(0.25f);
-  w.key("t.bool", GgufType::BOOL); w.u8(1);
-  w.key("t.u64", GgufType::U64); w.u64(1ull << 40);
-  w.key("t.i64", GgufType::I64); { int64_t v = -(1ll << 40); w.raw(&v, 8); }
-  w.key("t.f64", GgufType::F64); w.f64(-1.5);
+  w.key("general.architecture", GgufType::STRING);
+  w.str("llama");
+  w.key("general.alignment", GgufType::U32);
+  w.u32(alignment);
+  w.key("t.u8", GgufType::U8);
+  w.u8(200);
+  w.key("t.i8", GgufType::I8);
+  w.u8(0xFF);  // -1
+  w.key("t.u16", GgufType::U16);
+  {
+    uint16_t v = 60000;
+    w.raw(&v, 2);
+  }
+  w.key("t.i16", GgufType::I16);
+  {
+    int16_t v = -3000;
+    w.raw(&v, 2);
+  }
+  w.key("t.u32", GgufType::U32);
+  w.u32(4000000000u);
+  w.key("t.i32", GgufType::I32);
+  w.i32(-7);
+  w.key("t.f32", GgufType::F32);
+  w.f32(0.25f);
+  w.key("t.bool", GgufType::BOOL);
+  w.u8(1);
+  w.key("t.u64", GgufType::U64);
+  w.u64(1ull << 40);
+  w.key("t.i64", GgufType::I64);
+  {
+    int64_t v = -(1ll << 40);
+    w.raw(&v, 8);
+  }
+  w.key("t.f64", GgufType::F64);
+  w.f64(-1.5);
   w.key("t.strings", GgufType::ARRAY);
-  w.u32(static_cast<uint32_t>(GgufType::STRING)); w.u64(3); w.str("a"); w.str(""); w.str("▁b");
+  w.u32(static_cast<uint32_t>(GgufType::STRING));
+  w.u64(3);
+  w.str("a");
+  w.str("");
+  w.str("▁b");
   w.key("t.floats", GgufType::ARRAY);
-  w.u32(static_cast<uint32_t>(GgufType::F32)); w.u64(2); w.f32(1.5f); w.f32(-2.0f);
+  w.u32(static_cast<uint32_t>(GgufType::F32));
+  w.u64(2);
+  w.f32(1.5f);
+  w.f32(-2.0f);
   w.key("t.ints", GgufType::ARRAY);
-  w.u32(static_cast<uint32_t>(GgufType::I32)); w.u64(3); w.i32(1); w.i32(-2); w.i32(3);
+  w.u32(static_cast<uint32_t>(GgufType::I32));
+  w.u64(3);
+  w.i32(1);
+  w.i32(-2);
+  w.i32(3);
   w.key("t.nested", GgufType::ARRAY);  // [[1u8, 2u8], []]
-  w.u32(static_cast<uint32_t>(GgufType::ARRAY)); w.u64(2);
-  w.u32(static_cast<uint32_t>(GgufType::U8)); w.u64(2); w.u8(1); w.u8(2);
-  w.u32(static_cast<uint32_t>(GgufType::U8)); w.u64(0);
+  w.u32(static_cast<uint32_t>(GgufType::ARRAY));
+  w.u64(2);
+  w.u32(static_cast<uint32_t>(GgufType::U8));
+  w.u64(2);
+  w.u8(1);
+  w.u8(2);
+  w.u32(static_cast<uint32_t>(GgufType::U8));
+  w.u64(0);
   w.tensor_info("a", {4, 2}, kGgmlF32, 0);
   w.tensor_info("b", {32, 1}, kGgmlQ8_0, alignment);  // 32 f32 bytes padded to the alignment
   w.pad_to(alignment);
@@ -273,8 +311,10 @@ TEST(Gguf, RejectsBadTypesAndValues) {
 
   Writer d;
   d.header(3, 0, 2);
-  d.key("k", GgufType::U8); d.u8(1);
-  d.key("k", GgufType::U8); d.u8(2);
+  d.key("k", GgufType::U8);
+  d.u8(1);
+  d.key("k", GgufType::U8);
+  d.u8(2);
   expect_rejected(d.bytes, "duplicate metadata key");
 }
 

@@ -68,7 +68,10 @@ std::string family_of(const fs::path& gguf) {
 
 std::string join(const std::vector<TokenId>& ids) {
   std::string s;
-  for (TokenId id : ids) s += " " + std::to_string(id);
+  for (TokenId id : ids) {
+    s += ' ';
+    s += std::to_string(id);
+  }
   return s;
 }
 
@@ -220,7 +223,8 @@ TEST(Tokenizer, SentencePieceSpecialTokensAndSpacing) {
       tokenizer.encode("Once upon a time, there was a little", {.add_special = true});
   EXPECT_EQ(ids, expected);
   EXPECT_EQ(tokenizer.decode(ids), "Once upon a time, there was a little");
-  EXPECT_EQ(tokenizer.decode(ids, {.render_special = true}), "<s>Once upon a time, there was a little");
+  EXPECT_EQ(tokenizer.decode(ids, {.render_special = true}),
+            "<s>Once upon a time, there was a little");
 
   // "<s>" in text is plain text unless parse_special is set.
   EXPECT_NE(tokenizer.encode("<s>x")[0], 1);
