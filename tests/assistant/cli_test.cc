@@ -1,0 +1,85 @@
+// The `parley` binary as a user meets it: errors are one clear line and a non-zero exit;
+// `pipe --raw` continues a prompt exactly as llama.cpp does on the shared TinyStories model.
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+namespace {
+
+struct Result {
+  int exit_code;
+  std::string output;  // stdout and stderr
+};
+
+Result run(const std::string& args, const std::string& stdin_text = "") {
+  const std::string input = ::testing::TempDir() + "parley_cli_stdin.txt";
+  std::ofstream(input) << stdin_text;
+  const std::string command = std::string(PARLEY_BINARY) + " " + args + " < " + input + " 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  Result result{-1, ""};
+  std::array<char, 4096> buffer;
+  size_t n;
+  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) result.output.append(buffer.data(), n);
+  const int status = pclose(pipe);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
+}
+
+TEST(Cli, MissingModelFileIsOneClearLine) {
+  const Result r = run("inspect /nonexistent/model.gguf");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("/nonexistent/model.gguf"), std::string::npos) << r.output;
+  EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+}
+
+TEST(Cli, NotAModelAndCorruptModelAreRejected) {
+  const std::string text_file = ::testing::TempDir() + "parley_not_a_model.txt";
+  std::ofstream(text_file) << "hello, I am not a model\n";
+  Result r = run("inspect " + text_file);
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("not a model format"), std::string::npos) << r.output;
+
+  const std::string truncated = std::string(PARLEY_SHARED_TESTDATA) + "/llm/malformed/truncated-Q8_0.gguf";
+  if (std::filesystem::exists(truncated)) {
+    r = run("pipe --raw --llm " + truncated, "Once upon a time\n");
+    EXPECT_NE(r.exit_code, 0);
+    EXPECT_NE(r.output.find("truncated-Q8_0.gguf"), std::string::npos) << r.output;
+  }
+}
+
+TEST(Cli, UnknownSubcommandAndBadOptionFail) {
+  EXPECT_NE(run("frobnicate").exit_code, 0);
+  EXPECT_NE(run("pipe --llm").exit_code, 0);
+  EXPECT_EQ(run("--help").exit_code, 0);
+}
+
+TEST(Cli, PipeRawContinuesLikeLlamaCpp) {
+  const std::string model = std::string(PARLEY_SHARED_TESTDATA) + "/llm/stories260K-f32.gguf";
+  if (!std::filesystem::exists(model)) GTEST_SKIP() << "shared test data absent: " << model;
+  const Result r = run("pipe --raw -n 64 --threads 2 --llm " + model, "Once upon a time, there was a little\n");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  // The greedy_text of ../shared/testdata/llm/golden/stories260K-f32.txt (llama.cpp).
+  EXPECT_EQ(r.output,
+            " girl named Lily. She loved to play outside in the park. One day, she saw a big, red "
+            "ball. She wanted to play with it, but it was too high.\nLily's mom said, \"Lily,\n");
+}
+
+TEST(Cli, PipeChatKeepsHistoryAndBenchPrintsJson) {
+  const std::string model = std::string(PARLEY_SHARED_TESTDATA) + "/llm/stories260K-Q4_K_M.gguf";
+  if (!std::filesystem::exists(model)) GTEST_SKIP() << "shared test data absent: " << model;
+  Result r = run("pipe -n 16 --threads 1 --system 'Tell stories.' --llm " + model, "Hello\nAnd then?\n");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 2) << r.output;
+  r = run("bench llm " + model + " --threads 1 --prompt-tokens 16 --gen-tokens 8 --repetitions 1");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("\"decode_tokens_per_s\""), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("\"prefill_tokens_per_s\""), std::string::npos) << r.output;
+}
+
+}  // namespace
