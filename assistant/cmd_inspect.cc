@@ -7,6 +7,7 @@
 
 #include "assistant/commands.h"
 #include "kernels/error.h"
+#include "kernels/onnx/model.h"
 #include "llm/architecture.h"
 #include "llm/chat_template.h"
 #include "llm/gguf.h"
@@ -73,7 +74,11 @@ void inspect(const std::string& path) {
     inspect_gguf(path);
     return;
   }
-  throw Error(path + ": not a model format Parley recognises (expected GGUF; ONNX support arrives with kernels/onnx)");
+  if (path.ends_with(".onnx")) {
+    std::fputs(onnx::describe_model_file(path).c_str(), stdout);
+    return;
+  }
+  throw Error(path + ": not a model format Parley recognises (expected GGUF or .onnx)");
 }
 
 }  // namespace

@@ -11,5 +11,6 @@ void add_inspect_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
 void add_random_gguf_command(CLI::App& app);
 void add_cpu_command(CLI::App& app);
+void add_audio_commands(CLI::App& app);  // devices, record, play
 
 }  // namespace parley::assistant

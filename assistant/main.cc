@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   parley::assistant::add_bench_command(app);
   parley::assistant::add_random_gguf_command(app);
   parley::assistant::add_cpu_command(app);
+  parley::assistant::add_audio_commands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -14,16 +14,19 @@ constexpr RegisterFn kScalarKernels[] = {
     register_quant_legacy_scalar,
     register_quant_k_scalar,
     register_ops_scalar,
+    register_qgemm_scalar,  // after the vec_dot hooks
 };
 constexpr RegisterFn kAvx2Kernels[] = {
     register_quant_legacy_avx2,
     register_quant_k_avx2,
     register_ops_avx2,
+    register_qgemm_avx2,
 };
 constexpr RegisterFn kAvx512Kernels[] = {
     register_quant_legacy_avx512,
     register_quant_k_avx512,
     register_ops_avx512,
+    register_qgemm_avx512,
 };
 
 template <size_t N>

@@ -21,6 +21,17 @@ namespace parley::kernels {
 using VecDotFn = float (*)(int64_t n, const void* weights, const void* activations);
 using UnaryFn = void (*)(int64_t n, const float* x, float* y);            // y may alias x
 using BinaryFn = void (*)(int64_t n, const float* a, const float* b, float* y);  // may alias
+// Tile of a batched product (matmul.cc, batch > 1): for r < rows and b < batch,
+//   y[b * y_row_stride_floats + r] = vec_dot(n, weights + r * weight_row_bytes,
+//                                            activations + b * activation_row_bytes)
+// with weights in the entry's dtype and activations in its vec_dot_type. Equal to that
+// vec_dot loop up to float summation order (the integer block sums are exact). Optimized
+// versions unpack each weight block once and multiply it with several activation rows held in
+// registers; the caller sizes the tile so that its rows and activations stay in cache.
+//   k.gemm_tile[int(DType::Q4_0)](cols, w, w_row_bytes, 64, a_q8, a_row_bytes, 32, y, rows);
+using GemmTileFn = void (*)(int64_t n, const void* weights, int64_t weight_row_bytes,
+                            int64_t rows, const void* activations, int64_t activation_row_bytes,
+                            int64_t batch, float* y, int64_t y_row_stride_floats);
 
 enum class UnaryOp : int {
   Relu,
@@ -47,6 +58,7 @@ struct KernelTable {
   // --- dot products and activation conversion ------------------------------------------------
   VecDotFn vec_dot[kDTypeCount] = {};          // null where the dtype has no dot product
   FromFloatFn quantize_row[kDTypeCount] = {};  // optimized from_float (Q8_0, Q8_K, F16, ...)
+  GemmTileFn gemm_tile[kDTypeCount] = {};      // set wherever vec_dot is (qgemm_*.cc)
 
   // --- f32 row primitives ---------------------------------------------------------------------
   UnaryFn unary[kUnaryOpCount] = {};
@@ -75,11 +87,14 @@ const KernelTable* kernels_for(Isa isa);   // null when the CPU lacks the ISA (f
 void register_quant_legacy_scalar(KernelTable& table);
 void register_quant_k_scalar(KernelTable& table);
 void register_ops_scalar(KernelTable& table);
+void register_qgemm_scalar(KernelTable& table);  // after the vec_dot hooks: loops over them
 void register_quant_legacy_avx2(KernelTable& table);
 void register_quant_k_avx2(KernelTable& table);
 void register_ops_avx2(KernelTable& table);
+void register_qgemm_avx2(KernelTable& table);
 void register_quant_legacy_avx512(KernelTable& table);
 void register_quant_k_avx512(KernelTable& table);
 void register_ops_avx512(KernelTable& table);
+void register_qgemm_avx512(KernelTable& table);
 
 }  // namespace parley::kernels

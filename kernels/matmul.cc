@@ -12,6 +12,13 @@ namespace {
 // Rows of W each task takes at a time: enough to amortise the call, small enough to balance.
 constexpr int64_t kRowGrain = 16;
 
+// Batched products (batch > 1) run gemm_tile on tiles of kTileRows rows x a batch block sized so
+// that the block's converted activations (kTileActivationBytes) stay in L2 while the tile's
+// weight rows stream past them once; a tile's rows stay in L1 across its activation rows.
+constexpr int64_t kTileRows = 64;
+constexpr int64_t kTileActivationBytes = int64_t{256} << 10;
+constexpr int64_t kTileBatchMultiple = 4;  // the AVX2 micro kernels take 4 activation rows
+
 void check_shapes(const Tensor& w, const Tensor& x, const Tensor& y) {
   const bool ok = w.ndim() == 2 && x.ndim() == 2 && y.ndim() == 2 && x.dtype() == DType::F32 &&
                   y.dtype() == DType::F32 && x.dim(1) == w.dim(1) && y.dim(0) == x.dim(0) &&
@@ -48,9 +55,14 @@ void matmul(const Tensor& w, const Tensor& x, const Tensor& y, ThreadPool& pool,
   FromFloatFn convert = k.quantize_row[static_cast<int>(act_type)];
   if (convert == nullptr) convert = dtype_traits(act_type).from_float;
   uint8_t* acts = static_cast<uint8_t*>(scratch.allocate_bytes(act_row_bytes * batch));
-  for (int64_t b = 0; b < batch; ++b) {
-    convert(reinterpret_cast<const float*>(x.at({b})), acts + b * act_row_bytes, cols);
-  }
+  const auto* x_base = static_cast<const uint8_t*>(x.data());
+  const int64_t x_stride = x.stride_bytes(0);
+  pool.parallel_for(batch, [&](int64_t begin, int64_t end, int) {
+    for (int64_t b = begin; b < end; ++b) {
+      convert(reinterpret_cast<const float*>(x_base + b * x_stride), acts + b * act_row_bytes,
+              cols);
+    }
+  });
   if (weight_type == DType::F16) {
     // f16 weights meet f16-rounded activations, as in GGUF runners (llama.cpp converts the f32
     // side of an f16 product to f16), so logits agree with theirs.
@@ -68,6 +80,31 @@ void matmul(const Tensor& w, const Tensor& x, const Tensor& y, ThreadPool& pool,
   const int64_t w_stride = w.stride_bytes(0);
   uint8_t* y_base = static_cast<uint8_t*>(y.data());
   const int64_t y_stride = y.stride_bytes(0);
+  const GemmTileFn tile = k.gemm_tile[static_cast<int>(weight_type)];
+  if (batch > 1 && tile != nullptr && y_stride % 4 == 0) {
+    // Tasks run batch block by batch block (both threads share one block in cache); within a
+    // block each task takes kTileRows rows. Batch blocks are equal (rounded up to whole micro
+    // tiles) and none is over the L2 budget.
+    const int64_t max_block = std::max<int64_t>(1, kTileActivationBytes / act_row_bytes);
+    const int64_t even_parts = (batch + max_block - 1) / max_block;
+    const int64_t even_block = (batch + even_parts - 1) / even_parts;
+    const int64_t batch_block =
+        std::min(batch, (even_block + kTileBatchMultiple - 1) / kTileBatchMultiple *
+                            kTileBatchMultiple);
+    const int64_t batch_blocks = (batch + batch_block - 1) / batch_block;
+    const int64_t row_blocks = (rows + kTileRows - 1) / kTileRows;
+    const int64_t y_stride_floats = y_stride / 4;
+    pool.parallel_for(row_blocks * batch_blocks, [&](int64_t begin, int64_t end, int) {
+      for (int64_t task = begin; task < end; ++task) {
+        const int64_t r0 = task % row_blocks * kTileRows;
+        const int64_t b0 = task / row_blocks * batch_block;
+        tile(cols, w_base + r0 * w_stride, w_stride, std::min(kTileRows, rows - r0),
+             acts + b0 * act_row_bytes, act_row_bytes, std::min(batch_block, batch - b0),
+             reinterpret_cast<float*>(y_base + b0 * y_stride) + r0, y_stride_floats);
+      }
+    });
+    return;
+  }
   pool.parallel_for(
       rows,
       [&](int64_t begin, int64_t end, int) {

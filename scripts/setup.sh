@@ -9,6 +9,9 @@ packages=(
   libopenblas-dev
   libspdlog-dev libcli11-dev nlohmann-json3-dev
   libsndfile1-dev libsoxr-dev portaudio19-dev
+  libonnx-dev libprotobuf-dev protobuf-compiler libonnx-testdata
+  libopus-dev libopusenc-dev libopusfile-dev libogg-dev libwebrtc-audio-processing-dev
+  libespeak-ng-dev espeak-ng-data libicu-dev
 )
 
 sudo_cmd=()

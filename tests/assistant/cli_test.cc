@@ -44,6 +44,11 @@ TEST(Cli, NotAModelAndCorruptModelAreRejected) {
   Result r = run("inspect " + text_file);
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.output.find("not a model format"), std::string::npos) << r.output;
+  const std::string fake_onnx = ::testing::TempDir() + "parley_garbage.onnx";
+  std::ofstream(fake_onnx) << "garbage bytes, not protobuf";
+  r = run("inspect " + fake_onnx);
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("parley_garbage.onnx"), std::string::npos) << r.output;
 
   const std::string truncated = std::string(PARLEY_SHARED_TESTDATA) + "/llm/malformed/truncated-Q8_0.gguf";
   if (std::filesystem::exists(truncated)) {

@@ -1,0 +1,387 @@
+// Convolutions over 1, 2 or 3 spatial dims: Conv and ConvTranspose (float), with groups,
+// strides, dilations, explicit pads and auto_pad.
+//
+// Conv lowers each (image, group) to one GEMM: an im2col matrix [C/g * prod(kernel), out_spatial]
+// built in scratch memory (skipped for 1x1 kernels with unit stride and no padding, where the
+// input already is that matrix), multiplied by the weights [M/g, C/g * prod(kernel)].
+// ConvTranspose is the adjoint: one GEMM Wᵀ·X into a column matrix, then col2im accumulates the
+// columns into the output. Layout NCHW as ONNX defines; bias added per output channel.
+#include <string>
+
+#include "kernels/gemm.h"
+#include "kernels/kernel_table.h"
+#include "kernels/onnx/ops_util.h"
+
+namespace parley::onnx {
+namespace {
+using namespace ops;  // NOLINT: the op-family helpers of ops_util.h
+
+constexpr int kMaxSpatial = 3;
+// Convolutions with at most this many output positions per image use dot products, not GEMM.
+constexpr int64_t kSmallOutput = 16;
+
+struct ConvGeometry {
+  int spatial = 0;
+  int64_t kernel[kMaxSpatial] = {}, stride[kMaxSpatial] = {}, dilation[kMaxSpatial] = {};
+  int64_t pad_begin[kMaxSpatial] = {}, pad_end[kMaxSpatial] = {};
+  int64_t in[kMaxSpatial] = {}, out[kMaxSpatial] = {};
+  int64_t kernel_size() const { return product(kernel); }
+  int64_t in_size() const { return product(in); }
+  int64_t out_size() const { return product(out); }
+  int64_t product(const int64_t* v) const {
+    int64_t p = 1;
+    for (int d = 0; d < spatial; ++d) p *= v[d];
+    return p;
+  }
+};
+
+// Attributes common to Conv and ConvTranspose.
+struct ConvAttributes {
+  explicit ConvAttributes(const NodeInfo& node)
+      : auto_pad(node.attr_string("auto_pad", "NOTSET")), group(node.attr_int("group", 1)),
+        kernel_shape(node.attr_ints("kernel_shape")), strides(node.attr_ints("strides")),
+        dilations(node.attr_ints("dilations")), pads(node.attr_ints("pads")) {
+    if (auto_pad != "NOTSET" && auto_pad != "SAME_UPPER" && auto_pad != "SAME_LOWER" &&
+        auto_pad != "VALID") {
+      node.fail("unsupported auto_pad '" + auto_pad + "'");
+    }
+    if (group < 1) node.fail("group must be >= 1");
+  }
+
+  // Fills kernel/stride/dilation/explicit pads for `spatial` dims; fails on bad lengths.
+  void fill(const OpContext& ctx, int spatial, const Value& w, ConvGeometry& g) const {
+    if (spatial < 1 || spatial > kMaxSpatial) ctx.fail("only 1-D to 3-D convolutions are supported");
+    auto check = [&](const std::vector<int64_t>& v, size_t n, const char* name) {
+      if (!v.empty() && v.size() != n) ctx.fail(std::string(name) + " has the wrong length");
+    };
+    check(kernel_shape, static_cast<size_t>(spatial), "kernel_shape");
+    check(strides, static_cast<size_t>(spatial), "strides");
+    check(dilations, static_cast<size_t>(spatial), "dilations");
+    check(pads, static_cast<size_t>(2 * spatial), "pads");
+    g.spatial = spatial;
+    for (int d = 0; d < spatial; ++d) {
+      g.kernel[d] = kernel_shape.empty() ? w.shape[2 + d] : kernel_shape[d];
+      if (g.kernel[d] != w.shape[2 + d]) ctx.fail("kernel_shape differs from the weight shape");
+      g.stride[d] = strides.empty() ? 1 : strides[d];
+      g.dilation[d] = dilations.empty() ? 1 : dilations[d];
+      g.pad_begin[d] = pads.empty() ? 0 : pads[d];
+      g.pad_end[d] = pads.empty() ? 0 : pads[spatial + d];
+      if (g.stride[d] < 1 || g.dilation[d] < 1 || g.pad_begin[d] < 0 || g.pad_end[d] < 0) {
+        ctx.fail("strides and dilations must be >= 1 and pads >= 0");
+      }
+    }
+  }
+
+  std::string auto_pad;
+  int64_t group;
+  std::vector<int64_t> kernel_shape, strides, dilations, pads;
+};
+
+// col[(c * K + kidx) * out_size + o] = x[c, in(o, kidx)] or 0 outside the input, for c in
+// [c_begin, c_end) of one image/group. Rows run along the innermost spatial dim.
+void im2col(const float* x, const ConvGeometry& g, int64_t c_begin, int64_t c_end, float* col) {
+  const int s = g.spatial;
+  const int64_t K = g.kernel_size(), out_size = g.out_size(), in_size = g.in_size();
+  const int64_t out_row = g.out[s - 1], rows = out_size / out_row;
+  for (int64_t c = c_begin; c < c_end; ++c) {
+    const float* xc = x + c * in_size;
+    for (int64_t kidx = 0; kidx < K; ++kidx) {
+      int64_t kc[kMaxSpatial];
+      for (int64_t rem = kidx, d = s - 1; d >= 0; --d) {
+        kc[d] = rem % g.kernel[d];
+        rem /= g.kernel[d];
+      }
+      float* dst = col + (c * K + kidx) * out_size;
+      for (int64_t r = 0; r < rows; ++r) {
+        // Outer output coords -> input row offset (or out of range).
+        int64_t in_offset = 0, in_stride = 1;
+        bool inside = true;
+        for (int64_t rem = r, d = s - 2; d >= 0; --d) {
+          in_stride *= g.in[d + 1];
+          const int64_t o = rem % g.out[d];
+          rem /= g.out[d];
+          const int64_t i = o * g.stride[d] - g.pad_begin[d] + kc[d] * g.dilation[d];
+          if (i < 0 || i >= g.in[d]) inside = false;
+          in_offset += i * in_stride;
+        }
+        float* out = dst + r * out_row;
+        if (!inside) {
+          std::fill(out, out + out_row, 0.0f);
+          continue;
+        }
+        const float* src = xc + in_offset;
+        const int64_t st = g.stride[s - 1];
+        const int64_t base = kc[s - 1] * g.dilation[s - 1] - g.pad_begin[s - 1];
+        for (int64_t o = 0; o < out_row; ++o) {
+          const int64_t i = o * st + base;
+          out[o] = (i >= 0 && i < g.in[s - 1]) ? src[i] : 0.0f;
+        }
+      }
+    }
+  }
+}
+
+// dst [cols, rows] = src [rows, cols]ᵀ; returns dst.
+const float* transpose_weights(const float* src, int64_t rows, int64_t cols, float* dst) {
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t c = 0; c < cols; ++c) dst[c * rows + r] = src[r * cols + c];
+  }
+  return dst;
+}
+
+class Conv final : public OpKernel {
+ public:
+  explicit Conv(const NodeInfo& node) : attrs_(node) {
+    // Constant weights are transposed once per group for the small-output path.
+    const Value* w = node.constant_input(1);
+    if (w != nullptr && w->type == ElemType::kFloat && w->shape.rank() >= 3 &&
+        w->shape[0] % attrs_.group == 0) {
+      const int64_t mg = w->shape[0] / attrs_.group, rows = w->element_count() / w->shape[0];
+      packed_.resize(static_cast<size_t>(w->element_count()));
+      for (int64_t grp = 0; grp < attrs_.group; ++grp) {
+        transpose_weights(w->data<float>() + grp * mg * rows, mg, rows, packed_.data() + grp * rows * mg);
+      }
+    }
+  }
+
+  void compute(OpContext& ctx) const override {
+    const Value& x = ctx.input(0);
+    const Value& w = ctx.input(1);
+    const Value* bias = ctx.input_or_null(2);
+    if (x.type != ElemType::kFloat || w.type != ElemType::kFloat) ctx.fail("inputs must be float");
+    const int rank = x.shape.rank();
+    if (rank < 3 || w.shape.rank() != rank) {
+      ctx.fail("X and W must have the same rank >= 3: " + x.describe() + ", " + w.describe());
+    }
+    ConvGeometry g;
+    attrs_.fill(ctx, rank - 2, w, g);
+    const int64_t batch = x.shape[0], channels = x.shape[1], maps = w.shape[0];
+    const int64_t groups = attrs_.group;
+    if (channels != w.shape[1] * groups || maps % groups != 0) {
+      ctx.fail("channel counts do not match the group count: " + x.describe() + ", " + w.describe());
+    }
+    if (bias != nullptr && (bias->type != ElemType::kFloat || bias->element_count() != maps)) {
+      ctx.fail("B must be float [" + std::to_string(maps) + "]");
+    }
+    Shape out_shape{batch, maps};
+    for (int d = 0; d < g.spatial; ++d) {
+      g.in[d] = x.shape[2 + d];
+      const int64_t extent = (g.kernel[d] - 1) * g.dilation[d] + 1;
+      if (attrs_.auto_pad == "VALID") {
+        g.pad_begin[d] = g.pad_end[d] = 0;
+      } else if (attrs_.auto_pad != "NOTSET") {
+        const int64_t out = (g.in[d] + g.stride[d] - 1) / g.stride[d];
+        const int64_t total = std::max<int64_t>(0, (out - 1) * g.stride[d] + extent - g.in[d]);
+        g.pad_begin[d] = attrs_.auto_pad == "SAME_UPPER" ? total / 2 : total - total / 2;
+        g.pad_end[d] = total - g.pad_begin[d];
+      }
+      const int64_t padded = g.in[d] + g.pad_begin[d] + g.pad_end[d];
+      g.out[d] = padded < extent ? 0 : (padded - extent) / g.stride[d] + 1;
+      out_shape.push_back(g.out[d]);
+    }
+    Value& y = ctx.allocate_output(0, ElemType::kFloat, out_shape);
+    if (y.element_count() == 0) return;
+    const int64_t cg = channels / groups, mg = maps / groups;
+    const int64_t K = g.kernel_size(), out_size = g.out_size(), in_size = g.in_size();
+    bool direct = true;  // the input already is the column matrix
+    for (int d = 0; d < g.spatial; ++d) {
+      direct = direct && g.kernel[d] == 1 && g.stride[d] == 1 && g.pad_begin[d] == 0 && g.pad_end[d] == 0;
+    }
+    float* col = direct ? nullptr : ctx.scratch<float>(static_cast<size_t>(cg * K * out_size));
+    const float* px = x.data<float>();
+    const float* pw = w.data<float>();
+    float* py = y.mutable_data<float>();
+    if (out_size <= kSmallOutput) {
+      // Few output positions (streaming models, e.g. Silero's 4-frame chunks): a GEMM would spend
+      // its time packing the weights. Instead, for each position, accumulate the rows of the
+      // transposed weights Wᵀ [cg*K, mg] scaled by that position's column entries (axpy over the
+      // maps). Each output is summed over k in order, as BLAS/MLAS kernels do, which keeps
+      // order-sensitive graphs (a log of an STFT magnitude) close to ONNX Runtime.
+      const kernels::KernelTable& kt = kernels::kernels();
+      const int64_t rows = cg * K;
+      float* yt = ctx.scratch<float>(static_cast<size_t>(out_size * mg));
+      float* wt_scratch = packed_.empty() ? ctx.scratch<float>(static_cast<size_t>(rows * mg)) : nullptr;
+      for (int64_t n = 0; n < batch; ++n) {
+        for (int64_t grp = 0; grp < groups; ++grp) {
+          const float* xg = px + (n * channels + grp * cg) * in_size;
+          const float* src = xg;
+          if (!direct) {
+            im2col(xg, g, 0, cg, col);
+            src = col;
+          }
+          const float* wt = packed_.empty() ? transpose_weights(pw + grp * mg * rows, mg, rows, wt_scratch)
+                                            : packed_.data() + grp * rows * mg;
+          std::fill(yt, yt + out_size * mg, 0.0f);
+          for (int64_t r = 0; r < rows; ++r) {  // each Wᵀ row is used for every position
+            for (int64_t o = 0; o < out_size; ++o) kt.axpy(mg, src[r * out_size + o], wt + r * mg, yt + o * mg);
+          }
+          float* yg = py + (n * maps + grp * mg) * out_size;
+          for (int64_t m = 0; m < mg; ++m) {
+            for (int64_t o = 0; o < out_size; ++o) yg[m * out_size + o] = yt[o * mg + m];
+          }
+        }
+      }
+    }
+    for (int64_t n = 0; n < batch && out_size > kSmallOutput; ++n) {
+      for (int64_t grp = 0; grp < groups; ++grp) {
+        const float* xg = px + (n * channels + grp * cg) * in_size;
+        const float* b_matrix = xg;
+        if (!direct) {
+          ctx.pool().parallel_for(cg, [&](int64_t begin, int64_t end, int) {
+            im2col(xg, g, begin, end, col);
+          }, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, K * out_size)));
+          b_matrix = col;
+        }
+        kernels::gemm_f32(kernels::Transpose::No, kernels::Transpose::No, mg, out_size, cg * K,
+                          1.0f, pw + grp * mg * cg * K, cg * K, b_matrix, out_size, 0.0f,
+                          py + (n * maps + grp * mg) * out_size, out_size);
+      }
+    }
+    if (bias != nullptr) {
+      const float* pb = bias->data<float>();
+      ctx.pool().parallel_for(batch * maps, [&](int64_t begin, int64_t end, int) {
+        for (int64_t r = begin; r < end; ++r) {
+          float* row = py + r * out_size;
+          const float b = pb[r % maps];
+          for (int64_t i = 0; i < out_size; ++i) row[i] += b;
+        }
+      }, std::max<int64_t>(1, 16384 / out_size));
+    }
+  }
+
+ private:
+  ConvAttributes attrs_;
+  std::vector<float> packed_;  // constant W as [group][cg * K][mg], or empty
+};
+
+class ConvTranspose final : public OpKernel {
+ public:
+  explicit ConvTranspose(const NodeInfo& node)
+      : attrs_(node), output_padding_(node.attr_ints("output_padding")),
+        output_shape_(node.attr_ints("output_shape")) {}
+
+  void compute(OpContext& ctx) const override {
+    const Value& x = ctx.input(0);
+    const Value& w = ctx.input(1);
+    const Value* bias = ctx.input_or_null(2);
+    if (x.type != ElemType::kFloat || w.type != ElemType::kFloat) ctx.fail("inputs must be float");
+    const int rank = x.shape.rank();
+    if (rank < 3 || w.shape.rank() != rank) {
+      ctx.fail("X and W must have the same rank >= 3: " + x.describe() + ", " + w.describe());
+    }
+    ConvGeometry g;
+    attrs_.fill(ctx, rank - 2, w, g);
+    const int s = g.spatial;
+    const int64_t batch = x.shape[0], channels = x.shape[1], groups = attrs_.group;
+    const int64_t mg = w.shape[1], maps = mg * groups;
+    if (w.shape[0] != channels || channels % groups != 0) {
+      ctx.fail("W's first dim must equal the input channels: " + x.describe() + ", " + w.describe());
+    }
+    if (bias != nullptr && (bias->type != ElemType::kFloat || bias->element_count() != maps)) {
+      ctx.fail("B must be float [" + std::to_string(maps) + "]");
+    }
+    if ((!output_padding_.empty() && static_cast<int>(output_padding_.size()) != s) ||
+        (!output_shape_.empty() && static_cast<int>(output_shape_.size()) != s &&
+         static_cast<int>(output_shape_.size()) != rank)) {
+      ctx.fail("output_padding / output_shape have the wrong length");
+    }
+    Shape out_shape{batch, maps};
+    for (int d = 0; d < s; ++d) {
+      g.in[d] = x.shape[2 + d];
+      const int64_t extent = (g.kernel[d] - 1) * g.dilation[d] + 1;
+      const int64_t opad = output_padding_.empty() ? 0 : output_padding_[d];
+      const int64_t full = g.stride[d] * (g.in[d] - 1) + opad + extent;
+      int64_t target = -1;
+      if (!output_shape_.empty()) {
+        target = output_shape_[output_shape_.size() == static_cast<size_t>(s) ? d : d + 2];
+      } else if (attrs_.auto_pad == "SAME_UPPER" || attrs_.auto_pad == "SAME_LOWER") {
+        target = g.in[d] * g.stride[d];
+      }
+      if (target >= 0) {
+        const int64_t total = std::max<int64_t>(0, full - target);
+        const bool upper = attrs_.auto_pad != "SAME_LOWER";
+        g.pad_begin[d] = upper ? total / 2 : total - total / 2;
+        g.pad_end[d] = total - g.pad_begin[d];
+        g.out[d] = target;
+      } else {
+        if (attrs_.auto_pad == "VALID") g.pad_begin[d] = g.pad_end[d] = 0;
+        g.out[d] = full - g.pad_begin[d] - g.pad_end[d];
+      }
+      if (g.out[d] < 0) ctx.fail("pads exceed the output size");
+      out_shape.push_back(g.out[d]);
+    }
+    Value& y = ctx.allocate_output(0, ElemType::kFloat, out_shape);
+    float* py = y.mutable_data<float>();
+    const int64_t out_size = g.out_size(), in_size = g.in_size(), K = g.kernel_size();
+    const int64_t cg = channels / groups;
+    for (int64_t r = 0; r < batch * maps; ++r) {
+      const float b = bias != nullptr ? bias->data<float>()[r % maps] : 0.0f;
+      std::fill(py + r * out_size, py + (r + 1) * out_size, b);
+    }
+    if (y.element_count() == 0 || in_size == 0) return;
+    float* col = ctx.scratch<float>(static_cast<size_t>(mg * K * in_size));
+    const float* px = x.data<float>();
+    const float* pw = w.data<float>();
+    for (int64_t n = 0; n < batch; ++n) {
+      for (int64_t grp = 0; grp < groups; ++grp) {
+        // col[mg*K, in] = W_gᵀ [mg*K, cg] · X_g [cg, in]
+        kernels::gemm_f32(kernels::Transpose::Yes, kernels::Transpose::No, mg * K, in_size, cg,
+                          1.0f, pw + grp * cg * mg * K, mg * K,
+                          px + (n * channels + grp * cg) * in_size, in_size, 0.0f, col, in_size);
+        float* yg = py + (n * maps + grp * mg) * out_size;
+        ctx.pool().parallel_for(mg, [&](int64_t begin, int64_t end, int) {
+          for (int64_t m = begin; m < end; ++m) col2im(col + m * K * in_size, g, yg + m * out_size);
+        });
+      }
+    }
+  }
+
+ private:
+  // out[o(i, kidx)] += col[kidx * in_size + i] for every input position and kernel offset.
+  static void col2im(const float* col, const ConvGeometry& g, float* out) {
+    const int s = g.spatial;
+    const int64_t K = g.kernel_size(), in_size = g.in_size();
+    const int64_t in_row = g.in[s - 1], rows = in_size / in_row;
+    for (int64_t kidx = 0; kidx < K; ++kidx) {
+      int64_t kc[kMaxSpatial];
+      for (int64_t rem = kidx, d = s - 1; d >= 0; --d) {
+        kc[d] = rem % g.kernel[d];
+        rem /= g.kernel[d];
+      }
+      const float* src = col + kidx * in_size;
+      for (int64_t r = 0; r < rows; ++r) {
+        int64_t out_offset = 0, out_stride = 1;
+        bool inside = true;
+        for (int64_t rem = r, d = s - 2; d >= 0; --d) {
+          out_stride *= g.out[d + 1];
+          const int64_t i = rem % g.in[d];
+          rem /= g.in[d];
+          const int64_t o = i * g.stride[d] - g.pad_begin[d] + kc[d] * g.dilation[d];
+          if (o < 0 || o >= g.out[d]) inside = false;
+          out_offset += o * out_stride;
+        }
+        if (!inside) continue;
+        const float* in = src + r * in_row;
+        float* dst = out + out_offset;
+        const int64_t base = kc[s - 1] * g.dilation[s - 1] - g.pad_begin[s - 1];
+        const int64_t st = g.stride[s - 1];
+        for (int64_t i = 0; i < in_row; ++i) {
+          const int64_t o = i * st + base;
+          if (o >= 0 && o < g.out[s - 1]) dst[o] += in[i];
+        }
+      }
+    }
+  }
+
+  ConvAttributes attrs_;
+  std::vector<int64_t> output_padding_, output_shape_;
+};
+
+}  // namespace
+
+void register_conv_ops(OpRegistry& registry) {
+  registry.add<Conv>(kOnnxDomain, "Conv", 1, kLatestOpset);
+  registry.add<ConvTranspose>(kOnnxDomain, "ConvTranspose", 1, kLatestOpset);
+}
+
+}  // namespace parley::onnx

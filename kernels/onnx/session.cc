@@ -1,0 +1,317 @@
+// Session executor: per-graph frames of values, a refcounted buffer arena with best-fit reuse,
+// liveness-driven release, and subgraph execution for control-flow ops.
+#include "kernels/onnx/session.h"
+
+#include <algorithm>
+#include <limits>
+#include <random>
+
+#include "kernels/error.h"
+#include "kernels/onnx/model_data.h"
+
+namespace parley::onnx {
+namespace {
+
+struct Buffer {
+  kernels::AlignedBuffer memory;
+  int refs = 0;
+};
+
+struct Frame {
+  std::vector<Value> values;
+  std::vector<int> buffer_of;  // buffer id holding a reference for the slot, -1 for none
+  std::vector<Value> results;  // outputs of the last execution
+  std::vector<int> result_buffers;
+  Frame* parent = nullptr;
+};
+
+}  // namespace
+
+struct Session::Impl {
+  const Model& model;
+  kernels::ThreadPool& pool;
+  std::mt19937_64 random;
+  std::vector<std::unique_ptr<Buffer>> buffers;
+  std::vector<int> free_buffers;
+  kernels::Arena scratch;
+  std::unordered_map<const Graph*, Frame> frames;
+
+  Impl(const Model& m, kernels::ThreadPool& p, uint64_t seed) : model(m), pool(p), random(seed) {}
+
+  int acquire(size_t bytes) {
+    int best = -1;
+    size_t best_size = std::numeric_limits<size_t>::max();
+    for (size_t k = 0; k < free_buffers.size(); ++k) {
+      size_t size = buffers[free_buffers[k]]->memory.size();
+      if (size >= bytes && size < best_size) best = static_cast<int>(k), best_size = size;
+    }
+    int id;
+    if (best >= 0) {
+      id = free_buffers[best];
+      free_buffers[best] = free_buffers.back();
+      free_buffers.pop_back();
+    } else {
+      buffers.push_back(std::make_unique<Buffer>());
+      buffers.back()->memory = kernels::AlignedBuffer(std::max<size_t>(bytes, 64));
+      id = static_cast<int>(buffers.size()) - 1;
+    }
+    buffers[id]->refs = 1;
+    return id;
+  }
+  void retain(int id) {
+    if (id >= 0) ++buffers[id]->refs;
+  }
+  void release(int id) {
+    if (id >= 0 && --buffers[id]->refs == 0) free_buffers.push_back(id);
+  }
+  // The live buffer whose bytes contain `p`, or -1 (constants, feeds).
+  int buffer_containing(const void* p) const {
+    if (p == nullptr) return -1;
+    const uint8_t* q = static_cast<const uint8_t*>(p);
+    for (size_t i = 0; i < buffers.size(); ++i) {
+      const Buffer& b = *buffers[i];
+      if (b.refs > 0 && q >= b.memory.data() && q < b.memory.data() + b.memory.size()) {
+        return static_cast<int>(i);
+      }
+    }
+    return -1;
+  }
+  void reset_buffers() {
+    free_buffers.clear();
+    for (size_t i = 0; i < buffers.size(); ++i) {
+      buffers[i]->refs = 0;
+      free_buffers.push_back(static_cast<int>(i));
+    }
+  }
+
+  Frame& frame_for(const Graph& g) {
+    Frame& f = frames[&g];
+    if (f.values.size() != g.slots.size()) {
+      f.values.assign(g.slots.size(), Value{});
+      f.buffer_of.assign(g.slots.size(), -1);
+    }
+    return f;
+  }
+
+  static const Value& get(const Graph& g, const Frame& f, int slot) {
+    const Slot& s = g.slots[slot];
+    if (s.constant != nullptr) return *s.constant;
+    if (s.outer_slot >= 0) return get(*g.parent, *f.parent, s.outer_slot);
+    return f.values[slot];
+  }
+
+  // Runs every node of g with inputs already bound in f; fills f.results (refs move to
+  // f.result_buffers, which the caller releases).
+  void execute(const Graph& g, Frame& f);
+};
+
+namespace {
+
+class NodeContext final : public OpContext {
+ public:
+  NodeContext(Session::Impl& s, const Graph& g, Frame& f, const detail::NodeState& node)
+      : s_(s), g_(g), f_(f), node_(node), info_(node) {}
+  ~NodeContext() override {
+    for (int id : held_) s_.release(id);
+  }
+
+  int input_count() const override { return static_cast<int>(node_.inputs.size()); }
+  const Value* input_or_null(int index) const override {
+    if (index < 0 || index >= input_count() || node_.inputs[index] < 0) return nullptr;
+    return &Session::Impl::get(g_, f_, node_.inputs[index]);
+  }
+  int output_count() const override { return static_cast<int>(node_.outputs.size()); }
+  bool output_wanted(int index) const override {
+    return index >= 0 && index < output_count() && node_.outputs[index] >= 0;
+  }
+  Value& allocate_output(int index, ElemType type, const Shape& shape) override {
+    Value& v = output_slot(index);
+    v.type = type;
+    v.shape = shape;
+    if (shape.element_count() < 0) fail("negative output dim in " + shape.to_string());
+    size_t bytes = v.byte_size();
+    if (bytes == 0) {
+      v.raw = nullptr;
+      return v;
+    }
+    int id = s_.acquire(bytes);
+    v.raw = s_.buffers[id]->memory.data();
+    if (out_slot_ >= 0) f_.buffer_of[out_slot_] = id;
+    else held_.push_back(id);
+    return v;
+  }
+  void alias_output(int index, const Value& input, const Shape& shape) override {
+    if (shape.element_count() != input.element_count()) {
+      fail("alias_output: shape " + shape.to_string() + " does not match " + input.describe());
+    }
+    Value& v = output_slot(index);
+    v = input;
+    v.shape = shape;
+    int id = s_.buffer_containing(input.raw);
+    s_.retain(id);
+    if (out_slot_ >= 0) f_.buffer_of[out_slot_] = id;
+    else held_.push_back(id);
+  }
+  void* scratch_bytes(size_t bytes) override { return s_.scratch.allocate_bytes(bytes); }
+  kernels::ThreadPool& pool() override { return s_.pool; }
+  const NodeInfo& node() const override { return info_; }
+  uint64_t next_random_seed() override { return s_.random(); }
+
+  std::span<const Value> run_subgraph(const Graph& body, std::span<const Value> inputs) override {
+    if (inputs.size() != body.input_slots.size()) {
+      fail("subgraph '" + body.name + "' takes " + std::to_string(body.input_slots.size()) +
+           " inputs, got " + std::to_string(inputs.size()));
+    }
+    Frame& sub = s_.frame_for(body);
+    sub.parent = &f_;
+    std::vector<int> previous = std::move(sub_results_);
+    std::fill(sub.buffer_of.begin(), sub.buffer_of.end(), -1);
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      int slot = body.input_slots[i];
+      sub.values[slot] = inputs[i];
+      int id = s_.buffer_containing(inputs[i].raw);
+      s_.retain(id);
+      sub.buffer_of[slot] = id;
+    }
+    s_.execute(body, sub);
+    sub_results_ = std::move(sub.result_buffers);
+    for (int id : previous) s_.release(id);  // the previous call's outputs, now consumed
+    return sub.results;
+  }
+
+  int release_subgraph_results() {
+    for (int id : sub_results_) s_.release(id);
+    sub_results_.clear();
+    return 0;
+  }
+
+ private:
+  Value& output_slot(int index) {
+    if (index < 0 || index >= output_count()) {
+      fail("output index " + std::to_string(index) + " out of range");
+    }
+    out_slot_ = node_.outputs[index];
+    if (out_slot_ < 0) return discard_.emplace_back();  // unnamed output: kept until node ends
+    if (f_.buffer_of[out_slot_] >= 0) fail("output " + std::to_string(index) + " set twice");
+    return f_.values[out_slot_];
+  }
+
+  Session::Impl& s_;
+  const Graph& g_;
+  Frame& f_;
+  const detail::NodeState& node_;
+  NodeInfo info_;
+  int out_slot_ = -1;
+  std::vector<int> held_;         // refs of unnamed outputs, released when the node ends
+  std::vector<int> sub_results_;  // refs of the last run_subgraph outputs
+  std::vector<Value> discard_;
+};
+
+}  // namespace
+
+void Session::Impl::execute(const Graph& g, Frame& f) {
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    const detail::NodeState& node = *g.nodes[i];
+    for (int s : node.outputs) {
+      if (s >= 0) f.values[s] = Value{}, f.buffer_of[s] = -1;
+    }
+    {
+      NodeContext ctx(*this, g, f, node);
+      node.kernel->compute(ctx);
+      for (size_t k = 0; k < node.outputs.size(); ++k) {
+        int s = node.outputs[k];
+        if (s >= 0 && f.values[s].type == ElemType::kUndefined) {
+          ctx.fail("output " + std::to_string(k) + " was not produced");
+        }
+      }
+      ctx.release_subgraph_results();
+    }
+    scratch.reset();
+    for (int s : g.release_after[i]) {
+      release(f.buffer_of[s]);
+      f.buffer_of[s] = -1;
+    }
+  }
+  f.results.clear();
+  f.result_buffers.clear();
+  for (int s : g.output_slots) {
+    f.results.push_back(get(g, f, s));
+    int id = f.buffer_of[s];
+    if (id < 0 && g.slots[s].outer_slot >= 0) id = buffer_containing(f.results.back().raw);
+    retain(id);
+    f.result_buffers.push_back(id);
+  }
+  for (size_t s = 0; s < f.buffer_of.size(); ++s) {  // inputs nobody read, outputs
+    release(f.buffer_of[s]);
+    f.buffer_of[s] = -1;
+  }
+}
+
+Session::Session(std::shared_ptr<const Model> model, kernels::ThreadPool& pool,
+                 const SessionOptions& options)
+    : model_(std::move(model)),
+      impl_(std::make_unique<Impl>(*model_, pool, options.random_seed)) {}
+
+Session::~Session() = default;
+
+size_t Session::arena_bytes() const {
+  size_t total = impl_->scratch.capacity();
+  for (const auto& b : impl_->buffers) total += b->memory.size();
+  return total;
+}
+
+std::vector<Value> Session::run(const std::vector<std::pair<std::string, Value>>& feeds,
+                                const std::vector<std::string>& output_names) {
+  const Graph& g = model_->graph();
+  Impl& s = *impl_;
+  s.reset_buffers();
+  s.scratch.reset();
+  Frame& f = s.frame_for(g);
+  f.parent = nullptr;
+  std::fill(f.buffer_of.begin(), f.buffer_of.end(), -1);
+  std::vector<bool> fed(g.input_slots.size(), false);
+  for (const auto& [name, value] : feeds) {
+    auto it = std::find_if(g.inputs.begin(), g.inputs.end(),
+                           [&](const ValueInfo& in) { return in.name == name; });
+    if (it == g.inputs.end()) throw Error(model_->path() + ": run: no graph input named '" + name + "'");
+    const size_t k = static_cast<size_t>(it - g.inputs.begin());
+    const ValueInfo& info = *it;
+    if (info.type != ElemType::kUndefined && value.type != info.type) {
+      throw Error(model_->path() + ": run: input '" + name + "' must be " +
+                  std::string(elem_type_name(info.type)) + ", got " + value.describe());
+    }
+    if (info.has_shape) {
+      bool ok = static_cast<int>(info.dims.size()) == value.shape.rank();
+      for (int d = 0; ok && d < value.shape.rank(); ++d) {
+        ok = info.dims[d] < 0 || info.dims[d] == value.shape[d];
+      }
+      if (!ok) {
+        throw Error(model_->path() + ": run: input '" + name + "' must have shape " +
+                    info.shape_string() + ", got " + value.describe());
+      }
+    }
+    if (value.shape.element_count() > 0 && value.raw == nullptr) {
+      throw Error(model_->path() + ": run: input '" + name + "' has no data");
+    }
+    f.values[g.input_slots[k]] = value;
+    fed[k] = true;
+  }
+  for (size_t k = 0; k < fed.size(); ++k) {
+    if (!fed[k]) throw Error(model_->path() + ": run: input '" + g.inputs[k].name + "' not fed");
+  }
+  s.execute(g, f);
+  if (output_names.empty()) return f.results;
+  std::vector<Value> out;
+  out.reserve(output_names.size());
+  for (const std::string& name : output_names) {
+    auto it = std::find_if(g.outputs.begin(), g.outputs.end(),
+                           [&](const ValueInfo& o) { return o.name == name; });
+    if (it == g.outputs.end()) {
+      throw Error(model_->path() + ": run: no graph output named '" + name + "'");
+    }
+    out.push_back(f.results[static_cast<size_t>(it - g.outputs.begin())]);
+  }
+  return out;
+}
+
+}  // namespace parley::onnx
