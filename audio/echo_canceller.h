@@ -19,7 +19,8 @@
 //
 // Contracts
 //   * Construction and the setters throw parley::audio::Error naming the bad field. The process
-//     calls throw Error for a wrong frame size; they do not allocate. One thread at a time; this is
+//     calls throw Error for a wrong frame size; this code allocates nothing per frame (webrtc's
+//     internals are not audited). One thread at a time; this is
 //     pipeline work, never the device callback.
 //   * The AEC adapts: echo is reduced strongly only after it has heard a few seconds of far-end
 //     speech (the test measures after 3 s; see echo_canceller_test.cc for the figures).

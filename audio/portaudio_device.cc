@@ -1,10 +1,14 @@
 #include "audio/portaudio_device.h"
 
+#include <alsa/asoundlib.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <portaudio.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <mutex>
 #include <thread>
 
@@ -16,13 +20,49 @@ namespace {
 constexpr const char* kNoHardwareHint =
     "no sound hardware found; use the simulated (file/null) device instead";
 
+// ALSA prints a line to stderr for every card PortAudio probes and does not find ("ALSA lib
+// ... cannot find card"); on a machine without sound hardware that is dozens of lines before our
+// own clear message. PortAudio reports real failures through its error codes, so ALSA's own
+// messages are dropped unless PARLEY_ALSA_DEBUG is set.
+void ignore_alsa_message(const char*, int, const char*, int, const char*, ...) {}
+
+// JACK, probed by PortAudio too, writes straight to stderr when no JACK server runs. While
+// PortAudio starts and stops, stderr is pointed at /dev/null (unless PARLEY_ALSA_DEBUG is set).
+class QuietStderr {
+ public:
+  QuietStderr() {
+    if (std::getenv("PARLEY_ALSA_DEBUG") != nullptr) return;
+    std::fflush(stderr);
+    saved_ = ::dup(STDERR_FILENO);
+    const int null_fd = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+    if (saved_ >= 0 && null_fd >= 0) ::dup2(null_fd, STDERR_FILENO);
+    if (null_fd >= 0) ::close(null_fd);
+  }
+  ~QuietStderr() {
+    if (saved_ < 0) return;
+    std::fflush(stderr);
+    ::dup2(saved_, STDERR_FILENO);
+    ::close(saved_);
+  }
+  QuietStderr(const QuietStderr&) = delete;
+  QuietStderr& operator=(const QuietStderr&) = delete;
+
+ private:
+  int saved_ = -1;
+};
+
 // Pa_Initialize / Pa_Terminate, reference counted across every user in the process.
 class PortAudioLibrary {
  public:
   PortAudioLibrary() {
     std::lock_guard lock(mutex());
     if (count() == 0) {
-      const PaError error = Pa_Initialize();
+      if (std::getenv("PARLEY_ALSA_DEBUG") == nullptr) snd_lib_error_set_handler(ignore_alsa_message);
+      PaError error;
+      {
+        QuietStderr quiet;
+        error = Pa_Initialize();
+      }
       if (error != paNoError) {
         throw Error(std::string("PortAudio: cannot initialize (") + Pa_GetErrorText(error) +
                     "): " + kNoHardwareHint);
@@ -32,7 +72,10 @@ class PortAudioLibrary {
   }
   ~PortAudioLibrary() {
     std::lock_guard lock(mutex());
-    if (--count() == 0) Pa_Terminate();
+    if (--count() == 0) {
+      QuietStderr quiet;
+      Pa_Terminate();
+    }
   }
   PortAudioLibrary(const PortAudioLibrary&) = delete;
   PortAudioLibrary& operator=(const PortAudioLibrary&) = delete;

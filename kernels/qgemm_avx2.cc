@@ -2,25 +2,25 @@
 // GGUF mixes: Q4_0, Q8_0 (Q8_0 activations) and Q4_K, Q6_K (Q8_K activations, the Q4_K_M mix).
 // Other dtypes keep the vec_dot loop of qgemm_scalar.cc over this level's vec_dot.
 //
-// Why: a per-row vec_dot unpacks every weight block once per activation row. Here a micro
-// kernel takes kRows weight rows x kBatch activation rows, unpacks each weight block once into
-// registers and multiplies it with all kBatch activation blocks, keeping kRows x kBatch
-// accumulators in registers; a block's integer work per (row, activation) pair drops to
-// sign + maddubs + madd (legacy) or maddubs + madd + add (K-quants).
+// Why: a per-row vec_dot unpacks every weight block once per activation row and ends every
+// block with a horizontal float reduction. Here each weight block is unpacked once per tile and
+// reused for every activation row of the tile. Two layouts:
 //
-//   legacy (32-value blocks, one float scale each): the signed quants w (Q4_0: nibble - 8) are
-//     split into |w| (kept in a register) and sign(w) applied to the activations with
-//     _mm256_sign_epi8, so maddubs(|w|, sign(a, w)) = pairs of w*a, exact in int16 because
-//     |w| <= 128 and |a| <= 127 (quantize_row_q8_0 never writes -128); then madd with ones,
-//     convert, and one FMA with d_w * d_a per pair into the float accumulator.
-//   K-quants (256-value super-blocks, 16-bit sub-block scales): the unsigned quants meet the
-//     signed Q8_K bytes in maddubs (quants <= 63, no saturation), madd with the sub-block scales
-//     accumulates into int32 per super-block; offsets (Q6_K: -32) and mins (Q4_K) are applied
-//     through the activations' bsums; one FMA with d_w * d_a per super-block.
-// The integer sums are the same as vec_dot's; only the float summation order differs.
+//   legacy (32-value blocks, one f16 scale each; gemm_tile_lanes): rows in lanes. Groups of
+//     eight rows are repacked (a chunk of blocks at a time, into an L1-sized stack buffer) so
+//     that one 32-bit lane holds one row; a broadcast 4-byte activation group meets eight rows
+//     at once and the per-block scales are one vector multiply for eight rows. No horizontal
+//     sums; the outputs of eight rows are one store. Integer details next to Q4_0Lanes.
+//   K-quants (256-value super-blocks, 16-bit sub-block scales; gemm_tile<Kernel>): a micro
+//     kernel takes kRows = 2 rows x kBatch = 4 activation rows, builds each 32-value group of
+//     quants once and multiplies it with the four activation groups (maddubs: unsigned quants
+//     <= 63 x signed Q8_K bytes, no saturation), madd with the sub-block scales into int32 per
+//     super-block; offsets (Q6_K: -32) and mins (Q4_K) go through the activations' bsums; one
+//     FMA with d_w * d_a per super-block. Edge sub-tiles use smaller instantiations.
 //
-// The tile loops run micro kernels over kRows x kBatch sub-tiles; edge sub-tiles use smaller
-// instantiations, so any rows, batch >= 0 work. Pointers need no alignment. Nothing allocates.
+// The integer sums equal vec_dot's; only the float summation order differs (tested against the
+// scalar loop in tests/kernels/qgemm_test.cc). Any rows, batch >= 0; pointers need no alignment.
+// Nothing allocates: the repacking buffer (~20 KiB) and accumulators live on the stack.
 #include <immintrin.h>
 
 #include <algorithm>
@@ -492,7 +492,7 @@ struct Q6_KKernel {
   }
 };
 
-// ---- tile loop -------------------------------------------------------------------------------
+// ---- K-quant tile loop ---------------------------------------------------------------------
 
 template <typename Kernel>
 struct Micros {

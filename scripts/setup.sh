@@ -8,7 +8,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libopenblas-dev
   libspdlog-dev libcli11-dev nlohmann-json3-dev
-  libsndfile1-dev libsoxr-dev portaudio19-dev
+  libsndfile1-dev libsoxr-dev portaudio19-dev libasound2-dev
   libonnx-dev libprotobuf-dev protobuf-compiler libonnx-testdata
   libopus-dev libopusenc-dev libopusfile-dev libogg-dev libwebrtc-audio-processing-dev
   libespeak-ng-dev espeak-ng-data libicu-dev

@@ -62,14 +62,17 @@ inline T arith(T a, T b) {
       return r;
     }
   }
-  if constexpr (op == Arith::Pow) return static_cast<T>(std::pow(static_cast<double>(a), static_cast<double>(b)));
+  if constexpr (op == Arith::Pow)
+    return static_cast<T>(std::pow(static_cast<double>(a), static_cast<double>(b)));
   if constexpr (op == Arith::PRelu) return a < 0 ? static_cast<T>(a * b) : a;
   if constexpr (op == Arith::ShiftLeft) {
-    if constexpr (std::is_integral_v<T>) return b >= static_cast<T>(sizeof(T) * 8) ? T{0} : static_cast<T>(a << b);
+    if constexpr (std::is_integral_v<T>)
+      return b >= static_cast<T>(sizeof(T) * 8) ? T{0} : static_cast<T>(a << b);
     return a;
   }
   if constexpr (op == Arith::ShiftRight) {
-    if constexpr (std::is_integral_v<T>) return b >= static_cast<T>(sizeof(T) * 8) ? T{0} : static_cast<T>(a >> b);
+    if constexpr (std::is_integral_v<T>)
+      return b >= static_cast<T>(sizeof(T) * 8) ? T{0} : static_cast<T>(a >> b);
     return a;
   }
   return a;
@@ -138,10 +141,18 @@ void float_arith_rows(OpContext& ctx, kernels::BinaryOp op, const Value& a, cons
             for (int64_t i = 0; i < n; ++i) {
               const float xv = x[i * inner[1]], yv = y[i * inner[2]];
               switch (op) {
-                case kernels::BinaryOp::Add: o[i] = xv + yv; break;
-                case kernels::BinaryOp::Sub: o[i] = xv - yv; break;
-                case kernels::BinaryOp::Mul: o[i] = xv * yv; break;
-                default: o[i] = xv / yv; break;
+                case kernels::BinaryOp::Add:
+                  o[i] = xv + yv;
+                  break;
+                case kernels::BinaryOp::Sub:
+                  o[i] = xv - yv;
+                  break;
+                case kernels::BinaryOp::Mul:
+                  o[i] = xv * yv;
+                  break;
+                default:
+                  o[i] = xv / yv;
+                  break;
               }
             }
           }
@@ -150,12 +161,16 @@ void float_arith_rows(OpContext& ctx, kernels::BinaryOp op, const Value& a, cons
       row_grain(plan.row_length()));
 }
 
-bool is_half(ElemType t) { return t == ElemType::kFloat16 || t == ElemType::kBFloat16; }
+bool is_half(ElemType t) {
+  return t == ElemType::kFloat16 || t == ElemType::kBFloat16;
+}
 
 // A float copy of a float16/bfloat16 value in scratch memory.
 Value half_to_float(OpContext& ctx, const Value& v) {
-  Value f{ElemType::kFloat, v.shape, ctx.scratch<float>(static_cast<size_t>(std::max<int64_t>(1, v.element_count())))};
-  for (int64_t i = 0; i < v.element_count(); ++i) f.mutable_data<float>()[i] = static_cast<float>(numeric_at(v, i));
+  Value f{ElemType::kFloat, v.shape,
+          ctx.scratch<float>(static_cast<size_t>(std::max<int64_t>(1, v.element_count())))};
+  for (int64_t i = 0; i < v.element_count(); ++i)
+    f.mutable_data<float>()[i] = static_cast<float>(numeric_at(v, i));
   return f;
 }
 
@@ -163,7 +178,8 @@ void float_to_half(const Value& f, Value& out) {
   const float* pf = f.data<float>();
   uint16_t* po = out.mutable_data<uint16_t>();
   for (int64_t i = 0; i < out.element_count(); ++i) {
-    po[i] = out.type == ElemType::kFloat16 ? kernels::fp32_to_fp16(pf[i]) : kernels::fp32_to_bf16(pf[i]);
+    po[i] = out.type == ElemType::kFloat16 ? kernels::fp32_to_fp16(pf[i])
+                                           : kernels::fp32_to_bf16(pf[i]);
   }
 }
 
@@ -200,7 +216,9 @@ class ArithOp final : public OpKernel {
     if constexpr (op != Arith::ShiftLeft && op != Arith::ShiftRight) {
       if (is_half(a.type)) {  // through float, rounded once at the end
         const Value af = half_to_float(ctx, a), bf = half_to_float(ctx, b);
-        Value of{ElemType::kFloat, out.shape, ctx.scratch<float>(static_cast<size_t>(std::max<int64_t>(1, out.element_count())))};
+        Value of{
+            ElemType::kFloat, out.shape,
+            ctx.scratch<float>(static_cast<size_t>(std::max<int64_t>(1, out.element_count())))};
         if (op == Arith::Mod && fmod_) {
           broadcast_apply<float, float>(ctx, af, bf, of, arith<Arith::FMod, float>);
         } else {
@@ -211,11 +229,10 @@ class ArithOp final : public OpKernel {
     }
     if constexpr (op == Arith::Add || op == Arith::Sub || op == Arith::Mul || op == Arith::Div) {
       if (a.type == ElemType::kFloat) {
-        constexpr kernels::BinaryOp kop =
-            op == Arith::Add   ? kernels::BinaryOp::Add
-            : op == Arith::Sub ? kernels::BinaryOp::Sub
-            : op == Arith::Mul ? kernels::BinaryOp::Mul
-                               : kernels::BinaryOp::Div;
+        constexpr kernels::BinaryOp kop = op == Arith::Add   ? kernels::BinaryOp::Add
+                                          : op == Arith::Sub ? kernels::BinaryOp::Sub
+                                          : op == Arith::Mul ? kernels::BinaryOp::Mul
+                                                             : kernels::BinaryOp::Div;
         return float_arith_rows(ctx, kop, a, b, out);
       }
     }
@@ -307,14 +324,17 @@ class Variadic final : public OpKernel {
     }
     Value& out = ctx.allocate_output(0, first.type, out_shape);
     if (is_half(first.type)) {  // through float, rounded once at the end
-      Value of{ElemType::kFloat, out_shape, ctx.scratch<float>(static_cast<size_t>(std::max<int64_t>(1, out.element_count())))};
+      Value of{ElemType::kFloat, out_shape,
+               ctx.scratch<float>(static_cast<size_t>(std::max<int64_t>(1, out.element_count())))};
       const Value f0 = half_to_float(ctx, first);
       broadcast_apply<float, float>(ctx, f0, f0, of, [](float x, float) { return x; });
       for (int i = 1; i < n; ++i) {
-        broadcast_apply<float, float>(ctx, of, half_to_float(ctx, ctx.input(i)), of, arith<op, float>);
+        broadcast_apply<float, float>(ctx, of, half_to_float(ctx, ctx.input(i)), of,
+                                      arith<op, float>);
       }
       if constexpr (mean) {
-        for (int64_t i = 0; i < of.element_count(); ++i) of.mutable_data<float>()[i] /= static_cast<float>(n);
+        for (int64_t i = 0; i < of.element_count(); ++i)
+          of.mutable_data<float>()[i] /= static_cast<float>(n);
       }
       return float_to_half(of, out);
     }
@@ -414,11 +434,16 @@ class Where final : public OpKernel {
     }
     Value& out = ctx.allocate_output(0, x.type, out_shape);
     switch (elem_size(x.type)) {
-      case 1: return run<uint8_t>(ctx, c, x, y, out);
-      case 2: return run<uint16_t>(ctx, c, x, y, out);
-      case 4: return run<uint32_t>(ctx, c, x, y, out);
-      case 8: return run<uint64_t>(ctx, c, x, y, out);
-      default: ctx.fail("unsupported element type " + x.describe());
+      case 1:
+        return run<uint8_t>(ctx, c, x, y, out);
+      case 2:
+        return run<uint16_t>(ctx, c, x, y, out);
+      case 4:
+        return run<uint32_t>(ctx, c, x, y, out);
+      case 8:
+        return run<uint64_t>(ctx, c, x, y, out);
+      default:
+        ctx.fail("unsupported element type " + x.describe());
     }
   }
 
@@ -426,9 +451,9 @@ class Where final : public OpKernel {
   template <typename T>
   static void run(OpContext& ctx, const Value& c, const Value& x, const Value& y, Value& out) {
     BroadcastPlan<4> plan;
-    plan.set_dims(out.shape, {contiguous_strides(out.shape), broadcast_strides(c.shape, out.shape),
-                              broadcast_strides(x.shape, out.shape),
-                              broadcast_strides(y.shape, out.shape)});
+    plan.set_dims(out.shape,
+                  {contiguous_strides(out.shape), broadcast_strides(c.shape, out.shape),
+                   broadcast_strides(x.shape, out.shape), broadcast_strides(y.shape, out.shape)});
     const bool* pc = static_cast<const bool*>(c.raw);
     const T* px = static_cast<const T*>(x.raw);
     const T* py = static_cast<const T*>(y.raw);
@@ -438,8 +463,8 @@ class Where final : public OpKernel {
         [&](int64_t begin, int64_t end, int) {
           plan.for_rows(begin, end, [&](const int64_t* off, int64_t n, const int64_t* in) {
             for (int64_t i = 0; i < n; ++i) {
-              po[off[0] + i] = pc[off[1] + i * in[1]] ? px[off[2] + i * in[2]]
-                                                       : py[off[3] + i * in[3]];
+              po[off[0] + i] =
+                  pc[off[1] + i * in[1]] ? px[off[2] + i * in[2]] : py[off[3] + i * in[3]];
             }
           });
         },
@@ -466,8 +491,7 @@ void register_binary_ops(OpRegistry& registry) {
   registry.add<CompareOp<Compare::Less>>(kOnnxDomain, "Less", 7, kLatestOpset);
   registry.add<CompareOp<Compare::LessOrEqual>>(kOnnxDomain, "LessOrEqual", 12, kLatestOpset);
   registry.add<CompareOp<Compare::Greater>>(kOnnxDomain, "Greater", 7, kLatestOpset);
-  registry.add<CompareOp<Compare::GreaterOrEqual>>(kOnnxDomain, "GreaterOrEqual", 12,
-                                                   kLatestOpset);
+  registry.add<CompareOp<Compare::GreaterOrEqual>>(kOnnxDomain, "GreaterOrEqual", 12, kLatestOpset);
   registry.add<LogicOp<Logic::And>>(kOnnxDomain, "And", 7, kLatestOpset);
   registry.add<LogicOp<Logic::Or>>(kOnnxDomain, "Or", 7, kLatestOpset);
   registry.add<LogicOp<Logic::Xor>>(kOnnxDomain, "Xor", 7, kLatestOpset);

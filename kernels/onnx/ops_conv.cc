@@ -38,9 +38,12 @@ struct ConvGeometry {
 // Attributes common to Conv and ConvTranspose.
 struct ConvAttributes {
   explicit ConvAttributes(const NodeInfo& node)
-      : auto_pad(node.attr_string("auto_pad", "NOTSET")), group(node.attr_int("group", 1)),
-        kernel_shape(node.attr_ints("kernel_shape")), strides(node.attr_ints("strides")),
-        dilations(node.attr_ints("dilations")), pads(node.attr_ints("pads")) {
+      : auto_pad(node.attr_string("auto_pad", "NOTSET")),
+        group(node.attr_int("group", 1)),
+        kernel_shape(node.attr_ints("kernel_shape")),
+        strides(node.attr_ints("strides")),
+        dilations(node.attr_ints("dilations")),
+        pads(node.attr_ints("pads")) {
     if (auto_pad != "NOTSET" && auto_pad != "SAME_UPPER" && auto_pad != "SAME_LOWER" &&
         auto_pad != "VALID") {
       node.fail("unsupported auto_pad '" + auto_pad + "'");
@@ -50,7 +53,8 @@ struct ConvAttributes {
 
   // Fills kernel/stride/dilation/explicit pads for `spatial` dims; fails on bad lengths.
   void fill(const OpContext& ctx, int spatial, const Value& w, ConvGeometry& g) const {
-    if (spatial < 1 || spatial > kMaxSpatial) ctx.fail("only 1-D to 3-D convolutions are supported");
+    if (spatial < 1 || spatial > kMaxSpatial)
+      ctx.fail("only 1-D to 3-D convolutions are supported");
     auto check = [&](const std::vector<int64_t>& v, size_t n, const char* name) {
       if (!v.empty() && v.size() != n) ctx.fail(std::string(name) + " has the wrong length");
     };
@@ -110,12 +114,21 @@ void im2col(const float* x, const ConvGeometry& g, int64_t c_begin, int64_t c_en
           continue;
         }
         const float* src = xc + in_offset;
-        const int64_t st = g.stride[s - 1];
+        const int64_t st = g.stride[s - 1], in_row = g.in[s - 1];
         const int64_t base = kc[s - 1] * g.dilation[s - 1] - g.pad_begin[s - 1];
-        for (int64_t o = 0; o < out_row; ++o) {
-          const int64_t i = o * st + base;
-          out[o] = (i >= 0 && i < g.in[s - 1]) ? src[i] : 0.0f;
+        // Input index o * st + base lies inside [0, in_row) for o in [o_begin, o_end).
+        const int64_t o_begin = std::min(out_row, base >= 0 ? int64_t{0} : (-base + st - 1) / st);
+        const int64_t o_end = std::max(
+            o_begin,
+            std::min(out_row, in_row - base <= 0 ? int64_t{0} : (in_row - base + st - 1) / st));
+        std::fill(out, out + o_begin, 0.0f);
+        if (st == 1) {
+          std::memcpy(out + o_begin, src + o_begin + base,
+                      static_cast<size_t>(o_end - o_begin) * sizeof(float));
+        } else {
+          for (int64_t o = o_begin; o < o_end; ++o) out[o] = src[o * st + base];
         }
+        std::fill(out + o_end, out + out_row, 0.0f);
       }
     }
   }
@@ -139,7 +152,8 @@ class Conv final : public OpKernel {
       const int64_t mg = w->shape[0] / attrs_.group, rows = w->element_count() / w->shape[0];
       packed_.resize(static_cast<size_t>(w->element_count()));
       for (int64_t grp = 0; grp < attrs_.group; ++grp) {
-        transpose_weights(w->data<float>() + grp * mg * rows, mg, rows, packed_.data() + grp * rows * mg);
+        transpose_weights(w->data<float>() + grp * mg * rows, mg, rows,
+                          packed_.data() + grp * rows * mg);
       }
     }
   }
@@ -158,7 +172,8 @@ class Conv final : public OpKernel {
     const int64_t batch = x.shape[0], channels = x.shape[1], maps = w.shape[0];
     const int64_t groups = attrs_.group;
     if (channels != w.shape[1] * groups || maps % groups != 0) {
-      ctx.fail("channel counts do not match the group count: " + x.describe() + ", " + w.describe());
+      ctx.fail("channel counts do not match the group count: " + x.describe() + ", " +
+               w.describe());
     }
     if (bias != nullptr && (bias->type != ElemType::kFloat || bias->element_count() != maps)) {
       ctx.fail("B must be float [" + std::to_string(maps) + "]");
@@ -185,7 +200,8 @@ class Conv final : public OpKernel {
     const int64_t K = g.kernel_size(), out_size = g.out_size(), in_size = g.in_size();
     bool direct = true;  // the input already is the column matrix
     for (int d = 0; d < g.spatial; ++d) {
-      direct = direct && g.kernel[d] == 1 && g.stride[d] == 1 && g.pad_begin[d] == 0 && g.pad_end[d] == 0;
+      direct = direct && g.kernel[d] == 1 && g.stride[d] == 1 && g.pad_begin[d] == 0 &&
+               g.pad_end[d] == 0;
     }
     float* col = direct ? nullptr : ctx.scratch<float>(static_cast<size_t>(cg * K * out_size));
     const float* px = x.data<float>();
@@ -200,7 +216,8 @@ class Conv final : public OpKernel {
       const kernels::KernelTable& kt = kernels::kernels();
       const int64_t rows = cg * K;
       float* yt = ctx.scratch<float>(static_cast<size_t>(out_size * mg));
-      float* wt_scratch = packed_.empty() ? ctx.scratch<float>(static_cast<size_t>(rows * mg)) : nullptr;
+      float* wt_scratch =
+          packed_.empty() ? ctx.scratch<float>(static_cast<size_t>(rows * mg)) : nullptr;
       for (int64_t n = 0; n < batch; ++n) {
         for (int64_t grp = 0; grp < groups; ++grp) {
           const float* xg = px + (n * channels + grp * cg) * in_size;
@@ -209,11 +226,13 @@ class Conv final : public OpKernel {
             im2col(xg, g, 0, cg, col);
             src = col;
           }
-          const float* wt = packed_.empty() ? transpose_weights(pw + grp * mg * rows, mg, rows, wt_scratch)
-                                            : packed_.data() + grp * rows * mg;
+          const float* wt = packed_.empty()
+                                ? transpose_weights(pw + grp * mg * rows, mg, rows, wt_scratch)
+                                : packed_.data() + grp * rows * mg;
           std::fill(yt, yt + out_size * mg, 0.0f);
           for (int64_t r = 0; r < rows; ++r) {  // each Wᵀ row is used for every position
-            for (int64_t o = 0; o < out_size; ++o) kt.axpy(mg, src[r * out_size + o], wt + r * mg, yt + o * mg);
+            for (int64_t o = 0; o < out_size; ++o)
+              kt.axpy(mg, src[r * out_size + o], wt + r * mg, yt + o * mg);
           }
           float* yg = py + (n * maps + grp * mg) * out_size;
           for (int64_t m = 0; m < mg; ++m) {
@@ -227,9 +246,9 @@ class Conv final : public OpKernel {
         const float* xg = px + (n * channels + grp * cg) * in_size;
         const float* b_matrix = xg;
         if (!direct) {
-          ctx.pool().parallel_for(cg, [&](int64_t begin, int64_t end, int) {
-            im2col(xg, g, begin, end, col);
-          }, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, K * out_size)));
+          ctx.pool().parallel_for(
+              cg, [&](int64_t begin, int64_t end, int) { im2col(xg, g, begin, end, col); },
+              std::max<int64_t>(1, 16384 / std::max<int64_t>(1, K * out_size)));
           b_matrix = col;
         }
         kernels::gemm_f32(kernels::Transpose::No, kernels::Transpose::No, mg, out_size, cg * K,
@@ -239,13 +258,16 @@ class Conv final : public OpKernel {
     }
     if (bias != nullptr) {
       const float* pb = bias->data<float>();
-      ctx.pool().parallel_for(batch * maps, [&](int64_t begin, int64_t end, int) {
-        for (int64_t r = begin; r < end; ++r) {
-          float* row = py + r * out_size;
-          const float b = pb[r % maps];
-          for (int64_t i = 0; i < out_size; ++i) row[i] += b;
-        }
-      }, std::max<int64_t>(1, 16384 / out_size));
+      ctx.pool().parallel_for(
+          batch * maps,
+          [&](int64_t begin, int64_t end, int) {
+            for (int64_t r = begin; r < end; ++r) {
+              float* row = py + r * out_size;
+              const float b = pb[r % maps];
+              for (int64_t i = 0; i < out_size; ++i) row[i] += b;
+            }
+          },
+          std::max<int64_t>(1, 16384 / out_size));
     }
   }
 
@@ -257,7 +279,8 @@ class Conv final : public OpKernel {
 class ConvTranspose final : public OpKernel {
  public:
   explicit ConvTranspose(const NodeInfo& node)
-      : attrs_(node), output_padding_(node.attr_ints("output_padding")),
+      : attrs_(node),
+        output_padding_(node.attr_ints("output_padding")),
         output_shape_(node.attr_ints("output_shape")) {}
 
   void compute(OpContext& ctx) const override {
@@ -275,7 +298,8 @@ class ConvTranspose final : public OpKernel {
     const int64_t batch = x.shape[0], channels = x.shape[1], groups = attrs_.group;
     const int64_t mg = w.shape[1], maps = mg * groups;
     if (w.shape[0] != channels || channels % groups != 0) {
-      ctx.fail("W's first dim must equal the input channels: " + x.describe() + ", " + w.describe());
+      ctx.fail("W's first dim must equal the input channels: " + x.describe() + ", " +
+               w.describe());
     }
     if (bias != nullptr && (bias->type != ElemType::kFloat || bias->element_count() != maps)) {
       ctx.fail("B must be float [" + std::to_string(maps) + "]");

@@ -13,7 +13,8 @@ using namespace ops;  // NOLINT: the op-family helpers of ops_util.h
 inline int64_t resolve_index(const OpContext& ctx, int64_t index, int64_t dim) {
   const int64_t i = index < 0 ? index + dim : index;
   if (i < 0 || i >= dim) {
-    ctx.fail("index " + std::to_string(index) + " is out of range for a dim of " + std::to_string(dim));
+    ctx.fail("index " + std::to_string(index) + " is out of range for a dim of " +
+             std::to_string(dim));
   }
   return i;
 }
@@ -39,20 +40,24 @@ class Gather final : public OpKernel {
     Value& y = ctx.allocate_output(0, x.type, out_shape);
     const int64_t outer = x.shape.count(0, axis);
     const int64_t dim = x.shape[axis];
-    const int64_t inner_bytes = x.shape.count(axis + 1, rank) * static_cast<int64_t>(elem_size(x.type));
+    const int64_t inner_bytes =
+        x.shape.count(axis + 1, rank) * static_cast<int64_t>(elem_size(x.type));
     const int64_t n_idx = indices.element_count();
     const auto* src = static_cast<const uint8_t*>(x.raw);
     auto* dst = static_cast<uint8_t*>(y.raw);
     for (int64_t j = 0; j < n_idx; ++j) resolve_index(ctx, int_at(indices, j), dim);  // validate
-    ctx.pool().parallel_for(outer * n_idx, [&](int64_t begin, int64_t end, int) {
-      for (int64_t r = begin; r < end; ++r) {
-        const int64_t o = r / n_idx, j = r % n_idx;
-        int64_t i = int_at(indices, j);
-        if (i < 0) i += dim;
-        std::memcpy(dst + r * inner_bytes, src + (o * dim + i) * inner_bytes,
-                    static_cast<size_t>(inner_bytes));
-      }
-    }, std::max<int64_t>(1, 65536 / std::max<int64_t>(1, inner_bytes)));
+    ctx.pool().parallel_for(
+        outer * n_idx,
+        [&](int64_t begin, int64_t end, int) {
+          for (int64_t r = begin; r < end; ++r) {
+            const int64_t o = r / n_idx, j = r % n_idx;
+            int64_t i = int_at(indices, j);
+            if (i < 0) i += dim;
+            std::memcpy(dst + r * inner_bytes, src + (o * dim + i) * inner_bytes,
+                        static_cast<size_t>(inner_bytes));
+          }
+        },
+        std::max<int64_t>(1, 65536 / std::max<int64_t>(1, inner_bytes)));
   }
 
  private:
@@ -117,7 +122,8 @@ class ScatterElements final : public OpKernel {
     const Value& updates = ctx.input(2);
     require_indices(ctx, indices);
     const int rank = x.shape.rank();
-    if (indices.shape.rank() != rank || !(indices.shape == updates.shape) || updates.type != x.type) {
+    if (indices.shape.rank() != rank || !(indices.shape == updates.shape) ||
+        updates.type != x.type) {
       ctx.fail("indices and updates must share a shape of the data's rank and type");
     }
     const int axis = normalize_axis(axis_, rank, ctx.node());
@@ -167,7 +173,8 @@ class GatherND final : public OpKernel {
   void compute(OpContext& ctx) const override {
     const Value& x = ctx.input(0);
     const Value& indices = ctx.input(1);
-    if (indices.type != ElemType::kInt64) ctx.fail("indices must be int64, got " + indices.describe());
+    if (indices.type != ElemType::kInt64)
+      ctx.fail("indices must be int64, got " + indices.describe());
     const int r = x.shape.rank(), q = indices.shape.rank();
     const int b = static_cast<int>(batch_dims_);
     if (q < 1 || b < 0 || b >= std::min(r, q)) ctx.fail("invalid ranks or batch_dims");
@@ -181,7 +188,8 @@ class GatherND final : public OpKernel {
     for (int d = b + static_cast<int>(k); d < r; ++d) out_shape.push_back(x.shape[d]);
     Value& y = ctx.allocate_output(0, x.type, out_shape);
     const auto cs = contiguous_strides(x.shape);
-    const int64_t slice_bytes = x.shape.count(b + static_cast<int>(k), r) * static_cast<int64_t>(elem_size(x.type));
+    const int64_t slice_bytes =
+        x.shape.count(b + static_cast<int>(k), r) * static_cast<int64_t>(elem_size(x.type));
     const int64_t batch = indices.shape.count(0, b);
     const int64_t per_batch = indices.shape.count(b, q - 1);
     const int64_t batch_stride = b > 0 ? cs[b - 1] : 0;
@@ -193,9 +201,10 @@ class GatherND final : public OpKernel {
         for (int64_t t = 0; t < k; ++t) {
           offset += resolve_index(ctx, idx[t], x.shape[b + static_cast<int>(t)]) * cs[b + t];
         }
-        std::memcpy(static_cast<uint8_t*>(y.raw) + (bi * per_batch + j) * slice_bytes,
-                    static_cast<const uint8_t*>(x.raw) + offset * static_cast<int64_t>(elem_size(x.type)),
-                    static_cast<size_t>(slice_bytes));
+        std::memcpy(
+            static_cast<uint8_t*>(y.raw) + (bi * per_batch + j) * slice_bytes,
+            static_cast<const uint8_t*>(x.raw) + offset * static_cast<int64_t>(elem_size(x.type)),
+            static_cast<size_t>(slice_bytes));
       }
     }
   }
@@ -215,7 +224,8 @@ class ScatterND final : public OpKernel {
     const Value& x = ctx.input(0);
     const Value& indices = ctx.input(1);
     const Value& updates = ctx.input(2);
-    if (indices.type != ElemType::kInt64) ctx.fail("indices must be int64, got " + indices.describe());
+    if (indices.type != ElemType::kInt64)
+      ctx.fail("indices must be int64, got " + indices.describe());
     if (updates.type != x.type) ctx.fail("updates type differs from data");
     const int r = x.shape.rank(), q = indices.shape.rank();
     if (q < 1) ctx.fail("indices must have rank >= 1");
@@ -223,7 +233,8 @@ class ScatterND final : public OpKernel {
     if (k < 1 || k > r) ctx.fail("indices' last dim is out of range for the data rank");
     const int64_t n = indices.shape.count(0, q - 1);
     const int64_t slice = x.shape.count(static_cast<int>(k), r);
-    if (updates.element_count() != n * slice) ctx.fail("updates shape does not match indices and data");
+    if (updates.element_count() != n * slice)
+      ctx.fail("updates shape does not match indices and data");
     Value& y = ctx.allocate_output(0, x.type, x.shape);
     std::memcpy(y.raw, x.raw, x.byte_size());
     const auto cs = contiguous_strides(x.shape);
@@ -252,7 +263,8 @@ class ScatterND final : public OpKernel {
           for (int64_t j = 0; j < n; ++j) {
             T* dst = py + offset_of(j);
             for (int64_t e = 0; e < slice; ++e) {
-              dst[e] = add ? static_cast<T>(dst[e] + pu[j * slice + e]) : static_cast<T>(dst[e] * pu[j * slice + e]);
+              dst[e] = add ? static_cast<T>(dst[e] + pu[j * slice + e])
+                           : static_cast<T>(dst[e] * pu[j * slice + e]);
             }
           }
         })) {
@@ -267,7 +279,8 @@ class ScatterND final : public OpKernel {
 class CumSum final : public OpKernel {
  public:
   explicit CumSum(const NodeInfo& node)
-      : exclusive_(node.attr_int("exclusive", 0) != 0), reverse_(node.attr_int("reverse", 0) != 0) {}
+      : exclusive_(node.attr_int("exclusive", 0) != 0),
+        reverse_(node.attr_int("reverse", 0) != 0) {}
   void compute(OpContext& ctx) const override {
     const Value& x = ctx.input(0);
     const Value& axis_value = ctx.input(1);

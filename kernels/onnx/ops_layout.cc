@@ -47,14 +47,17 @@ class Concat final : public OpKernel {
 class Split final : public OpKernel {
  public:
   explicit Split(const NodeInfo& node)
-      : axis_(node.attr_int("axis", 0)), split_from_input_(node.opset() >= 13),
-        attr_split_(node.attr_ints("split")), num_outputs_(node.attr_int("num_outputs", 0)) {}
+      : axis_(node.attr_int("axis", 0)),
+        split_from_input_(node.opset() >= 13),
+        attr_split_(node.attr_ints("split")),
+        num_outputs_(node.attr_int("num_outputs", 0)) {}
 
   void compute(OpContext& ctx) const override {
     const Value& x = ctx.input(0);
     const int rank = x.shape.rank();
     const int axis = normalize_axis(axis_, rank, ctx.node());
     const int outputs = ctx.output_count();
+    if (outputs < 1) ctx.fail("Split needs at least one output");
     const int64_t dim = x.shape[axis];
     const Value* split = split_from_input_ ? ctx.input_or_null(1) : nullptr;
     auto part = [&](int i) -> int64_t {
@@ -73,14 +76,16 @@ class Split final : public OpKernel {
       ctx.fail("split attribute length differs from the output count");
     }
     if (split == nullptr && attr_split_.empty() && num_outputs_ == 0 && dim % outputs != 0) {
-      ctx.fail("axis dim " + std::to_string(dim) + " is not divisible by " + std::to_string(outputs));
+      ctx.fail("axis dim " + std::to_string(dim) + " is not divisible by " +
+               std::to_string(outputs));
     }
     int64_t total = 0;
     for (int i = 0; i < outputs; ++i) {
       if (part(i) < 0) ctx.fail("negative split size");
       total += part(i);
     }
-    if (total != dim) ctx.fail("split sizes sum to " + std::to_string(total) + ", not " + std::to_string(dim));
+    if (total != dim)
+      ctx.fail("split sizes sum to " + std::to_string(total) + ", not " + std::to_string(dim));
     const size_t eb = elem_size(x.type);
     const auto in_strides = contiguous_strides(x.shape);
     int64_t offset = 0;
@@ -90,8 +95,8 @@ class Split final : public OpKernel {
       Value& y = ctx.allocate_output(i, x.type, s);
       if (y.element_count() > 0) {
         strided_copy(ctx.pool(), s,
-                     static_cast<const uint8_t*>(x.raw) + offset * in_strides[axis] * eb, in_strides,
-                     y.raw, contiguous_strides(s), eb);
+                     static_cast<const uint8_t*>(x.raw) + offset * in_strides[axis] * eb,
+                     in_strides, y.raw, contiguous_strides(s), eb);
       }
       offset += part(i);
     }
@@ -107,8 +112,10 @@ class Split final : public OpKernel {
 class Slice final : public OpKernel {
  public:
   explicit Slice(const NodeInfo& node)
-      : from_inputs_(node.opset() >= 10), attr_starts_(node.attr_ints("starts")),
-        attr_ends_(node.attr_ints("ends")), attr_axes_(node.attr_ints("axes")) {}
+      : from_inputs_(node.opset() >= 10),
+        attr_starts_(node.attr_ints("starts")),
+        attr_ends_(node.attr_ints("ends")),
+        attr_axes_(node.attr_ints("axes")) {}
 
   void compute(OpContext& ctx) const override {
     const Value& x = ctx.input(0);
@@ -119,7 +126,8 @@ class Slice final : public OpKernel {
     const Value* steps = from_inputs_ ? ctx.input_or_null(4) : nullptr;
     const int64_t n = starts ? require_int_list(ctx, *starts, "starts")
                              : static_cast<int64_t>(attr_starts_.size());
-    if ((ends ? require_int_list(ctx, *ends, "ends") : static_cast<int64_t>(attr_ends_.size())) != n ||
+    if ((ends ? require_int_list(ctx, *ends, "ends") : static_cast<int64_t>(attr_ends_.size())) !=
+            n ||
         (axes && require_int_list(ctx, *axes, "axes") != n) ||
         (!from_inputs_ && !attr_axes_.empty() && static_cast<int64_t>(attr_axes_.size()) != n) ||
         (steps && require_int_list(ctx, *steps, "steps") != n)) {
@@ -131,8 +139,10 @@ class Slice final : public OpKernel {
     bool seen[kMaxRank] = {};
     for (int i = 0; i < n; ++i) {
       int64_t axis_raw = i;
-      if (axes) axis_raw = int_at(*axes, i);
-      else if (!attr_axes_.empty()) axis_raw = attr_axes_[i];
+      if (axes)
+        axis_raw = int_at(*axes, i);
+      else if (!attr_axes_.empty())
+        axis_raw = attr_axes_[i];
       const int a = normalize_axis(axis_raw, rank, ctx.node(), "axes");
       if (seen[a]) ctx.fail("repeated axis in axes");
       seen[a] = true;
@@ -182,7 +192,8 @@ class Slice final : public OpKernel {
     }
     Value& y = ctx.allocate_output(0, x.type, out_shape);
     if (y.element_count() == 0) return;
-    strided_copy(ctx.pool(), out_shape, static_cast<const uint8_t*>(x.raw) + offset * static_cast<int64_t>(eb),
+    strided_copy(ctx.pool(), out_shape,
+                 static_cast<const uint8_t*>(x.raw) + offset * static_cast<int64_t>(eb),
                  src_strides, y.raw, contiguous_strides(out_shape), eb);
   }
 
@@ -201,7 +212,8 @@ class Transpose final : public OpKernel {
     if (perm_.empty()) {
       for (int d = 0; d < rank; ++d) perm[d] = rank - 1 - d;
     } else {
-      if (static_cast<int>(perm_.size()) != rank) ctx.fail("perm length differs from the rank of " + x.describe());
+      if (static_cast<int>(perm_.size()) != rank)
+        ctx.fail("perm length differs from the rank of " + x.describe());
       bool used[kMaxRank] = {};
       for (int d = 0; d < rank; ++d) {
         const int p = normalize_axis(perm_[d], rank, ctx.node(), "perm");
@@ -255,7 +267,8 @@ class Tile final : public OpKernel {
     const Value& x = ctx.input(0);
     const Value& repeats = ctx.input(1);
     const int rank = x.shape.rank();
-    if (require_int_list(ctx, repeats, "repeats") != rank) ctx.fail("repeats length differs from the rank");
+    if (require_int_list(ctx, repeats, "repeats") != rank)
+      ctx.fail("repeats length differs from the rank");
     Shape out_shape = x.shape;
     for (int d = 0; d < rank; ++d) {
       const int64_t r = int_at(repeats, d);
@@ -303,13 +316,18 @@ class Pad final : public OpKernel {
  public:
   enum class Mode { Constant, Reflect, Edge };
   explicit Pad(const NodeInfo& node)
-      : from_inputs_(node.opset() >= 11), attr_pads_(node.attr_ints(node.opset() >= 2 ? "pads" : "paddings")),
+      : from_inputs_(node.opset() >= 11),
+        attr_pads_(node.attr_ints(node.opset() >= 2 ? "pads" : "paddings")),
         attr_value_(node.attr_float("value", 0.0f)) {
     const std::string mode = node.attr_string("mode", "constant");
-    if (mode == "constant") mode_ = Mode::Constant;
-    else if (mode == "reflect") mode_ = Mode::Reflect;
-    else if (mode == "edge") mode_ = Mode::Edge;
-    else node.fail("unsupported mode '" + mode + "'");
+    if (mode == "constant")
+      mode_ = Mode::Constant;
+    else if (mode == "reflect")
+      mode_ = Mode::Reflect;
+    else if (mode == "edge")
+      mode_ = Mode::Edge;
+    else
+      node.fail("unsupported mode '" + mode + "'");
   }
 
   void compute(OpContext& ctx) const override {
@@ -319,7 +337,8 @@ class Pad final : public OpKernel {
     const Value* pads = from_inputs_ ? &ctx.input(1) : nullptr;
     const Value* axes = from_inputs_ ? ctx.input_or_null(3) : nullptr;
     const int64_t n_axes = axes ? require_int_list(ctx, *axes, "axes") : rank;
-    const int64_t n_pads = pads ? require_int_list(ctx, *pads, "pads") : static_cast<int64_t>(attr_pads_.size());
+    const int64_t n_pads =
+        pads ? require_int_list(ctx, *pads, "pads") : static_cast<int64_t>(attr_pads_.size());
     if (n_pads != 2 * n_axes) ctx.fail("pads must have 2 * " + std::to_string(n_axes) + " entries");
     for (int i = 0; i < n_axes; ++i) {
       const int a = axes ? normalize_axis(int_at(*axes, i), rank, ctx.node(), "axes") : i;
@@ -367,23 +386,38 @@ class Pad final : public OpKernel {
     const auto* src = static_cast<const uint8_t*>(x.raw);
     auto* dst = static_cast<uint8_t*>(y.raw);
     const auto eb64 = static_cast<int64_t>(eb);
-    ctx.pool().parallel_for(rows, [&](int64_t begin, int64_t end, int) {
-      for (int64_t r = begin; r < end; ++r) {
-        int64_t rem = r, src_row = 0;
-        bool constant_row = false;
-        for (int d = rank - 2; d >= 0; --d) {
-          const int64_t s = source(d, rem % out_shape[d]);
-          rem /= out_shape[d];
-          if (s < 0) constant_row = true;
-          src_row += s * cs[d];
-        }
-        uint8_t* out = dst + r * row * eb64;
-        for (int64_t o = 0; o < row; ++o) {
-          const int64_t s = constant_row ? -1 : source(rank - 1, o);
-          std::memcpy(out + o * eb64, s < 0 ? fill : src + (src_row + s) * eb64, eb);
-        }
-      }
-    }, row_grain(row));
+    ctx.pool().parallel_for(
+        rows,
+        [&](int64_t begin, int64_t end, int) {
+          for (int64_t r = begin; r < end; ++r) {
+            int64_t rem = r, src_row = 0;
+            bool constant_row = false;
+            for (int d = rank - 2; d >= 0; --d) {
+              const int64_t s = source(d, rem % out_shape[d]);
+              rem /= out_shape[d];
+              if (s < 0) constant_row = true;
+              src_row += s * cs[d];
+            }
+            uint8_t* out = dst + r * row * eb64;
+            // The interior [pad_begin, pad_begin + in) of the row is one contiguous copy.
+            const int64_t lo =
+                constant_row ? row : std::clamp<int64_t>(pad_begin[rank - 1], 0, row);
+            const int64_t hi = constant_row ? row
+                                            : std::clamp<int64_t>(
+                                                  pad_begin[rank - 1] + x.shape[rank - 1], lo, row);
+            for (int64_t o = 0; o < row; ++o) {
+              if (o == lo && hi > lo) {
+                std::memcpy(out + lo * eb64, src + (src_row + lo - pad_begin[rank - 1]) * eb64,
+                            static_cast<size_t>((hi - lo) * eb64));
+                o = hi - 1;
+                continue;
+              }
+              const int64_t s = constant_row ? -1 : source(rank - 1, o);
+              std::memcpy(out + o * eb64, s < 0 ? fill : src + (src_row + s) * eb64, eb);
+            }
+          }
+        },
+        row_grain(row));
   }
 
  private:

@@ -79,8 +79,10 @@ class MatMul final : public OpKernel {
 class Gemm final : public OpKernel {
  public:
   explicit Gemm(const NodeInfo& node)
-      : alpha_(node.attr_float("alpha", 1.0f)), beta_(node.attr_float("beta", 1.0f)),
-        trans_a_(node.attr_int("transA", 0) != 0), trans_b_(node.attr_int("transB", 0) != 0) {}
+      : alpha_(node.attr_float("alpha", 1.0f)),
+        beta_(node.attr_float("beta", 1.0f)),
+        trans_a_(node.attr_int("transA", 0) != 0),
+        trans_b_(node.attr_int("transB", 0) != 0) {}
 
   void compute(OpContext& ctx) const override {
     const Value& a = ctx.input(0);

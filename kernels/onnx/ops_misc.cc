@@ -18,7 +18,8 @@ class Trilu final : public OpKernel {
     const Value& x = ctx.input(0);
     const Value* kv = ctx.input_or_null(1);
     if (x.shape.rank() < 2) ctx.fail("input must have rank >= 2");
-    if (kv != nullptr && (!is_int_index_type(kv->type) || kv->element_count() != 1)) ctx.fail("k must be an int scalar");
+    if (kv != nullptr && (!is_int_index_type(kv->type) || kv->element_count() != 1))
+      ctx.fail("k must be an int scalar");
     const int64_t k = kv != nullptr ? int_at(*kv, 0) : 0;
     Value& y = ctx.allocate_output(0, x.type, x.shape);
     const int r = x.shape.rank();
@@ -43,7 +44,8 @@ class Trilu final : public OpKernel {
 class EyeLike final : public OpKernel {
  public:
   explicit EyeLike(const NodeInfo& node)
-      : k_(node.attr_int("k", 0)), has_dtype_(node.has_attr("dtype")),
+      : k_(node.attr_int("k", 0)),
+        has_dtype_(node.has_attr("dtype")),
         dtype_(static_cast<ElemType>(node.attr_int("dtype", 1))) {}
   void compute(OpContext& ctx) const override {
     const Value& x = ctx.input(0);
@@ -81,25 +83,29 @@ class OneHot final : public OpKernel {
     const Value& indices = ctx.input(0);
     const Value& depth_v = ctx.input(1);
     const Value& values = ctx.input(2);
-    if (depth_v.element_count() != 1 || values.element_count() != 2) ctx.fail("depth must be a scalar and values [off, on]");
+    if (depth_v.element_count() != 1 || values.element_count() != 2)
+      ctx.fail("depth must be a scalar and values [off, on]");
     const auto depth = static_cast<int64_t>(numeric_at(depth_v, 0));
     if (depth < 0) ctx.fail("depth is negative");
     const int out_rank = indices.shape.rank() + 1;
     const int axis = normalize_axis(axis_, out_rank, ctx.node());
     Shape out_shape;
-    for (int d = 0, src = 0; d < out_rank; ++d) out_shape.push_back(d == axis ? depth : indices.shape[src++]);
+    for (int d = 0, src = 0; d < out_rank; ++d)
+      out_shape.push_back(d == axis ? depth : indices.shape[src++]);
     Value& y = ctx.allocate_output(0, values.type, out_shape);
     const auto eb = static_cast<int64_t>(elem_size(values.type));
     const auto* off = static_cast<const uint8_t*>(values.raw);
     const uint8_t* on = off + eb;
     auto* p = static_cast<uint8_t*>(y.raw);
-    const int64_t outer = indices.shape.count(0, axis), inner = indices.shape.count(axis, indices.shape.rank());
+    const int64_t outer = indices.shape.count(0, axis),
+                  inner = indices.shape.count(axis, indices.shape.rank());
     for (int64_t o = 0; o < outer; ++o) {
       for (int64_t dd = 0; dd < depth; ++dd) {
         for (int64_t i = 0; i < inner; ++i) {
           auto idx = static_cast<int64_t>(numeric_at(indices, o * inner + i));
           if (idx < 0) idx += depth;
-          std::memcpy(p + ((o * depth + dd) * inner + i) * eb, idx == dd ? on : off, static_cast<size_t>(eb));
+          std::memcpy(p + ((o * depth + dd) * inner + i) * eb, idx == dd ? on : off,
+                      static_cast<size_t>(eb));
         }
       }
     }
@@ -112,20 +118,23 @@ class OneHot final : public OpKernel {
 class TopK final : public OpKernel {
  public:
   explicit TopK(const NodeInfo& node)
-      : axis_(node.attr_int("axis", -1)), largest_(node.attr_int("largest", 1) != 0),
+      : axis_(node.attr_int("axis", -1)),
+        largest_(node.attr_int("largest", 1) != 0),
         legacy_k_(node.opset() < 10 ? node.attr_int("k") : -1) {}
   void compute(OpContext& ctx) const override {
     const Value& x = ctx.input(0);
     int64_t k = legacy_k_;
     if (k < 0) {
       const Value& kv = ctx.input(1);
-      if (!is_int_index_type(kv.type) || kv.element_count() != 1) ctx.fail("K must be a 1-element int64 tensor");
+      if (!is_int_index_type(kv.type) || kv.element_count() != 1)
+        ctx.fail("K must be a 1-element int64 tensor");
       k = int_at(kv, 0);
     }
     const int rank = x.shape.rank();
     const int axis = normalize_axis(axis_, rank, ctx.node());
     const int64_t dim = x.shape[axis];
-    if (k < 0 || k > dim) ctx.fail("K = " + std::to_string(k) + " is out of range for axis dim " + std::to_string(dim));
+    if (k < 0 || k > dim)
+      ctx.fail("K = " + std::to_string(k) + " is out of range for axis dim " + std::to_string(dim));
     Shape out_shape = x.shape;
     out_shape[axis] = k;
     Value& values = ctx.allocate_output(0, x.type, out_shape);
@@ -162,7 +171,8 @@ class TopK final : public OpKernel {
 };
 
 // Copies x viewed as `dims` (row-major) into y in the axis order `perm`.
-void permuted_copy(OpContext& ctx, const Value& x, const Shape& dims, std::initializer_list<int> perm, Value& y) {
+void permuted_copy(OpContext& ctx, const Value& x, const Shape& dims,
+                   std::initializer_list<int> perm, Value& y) {
   const auto cs = contiguous_strides(dims);
   Shape out_dims;
   std::array<int64_t, kMaxRank> src{};
@@ -171,7 +181,8 @@ void permuted_copy(OpContext& ctx, const Value& x, const Shape& dims, std::initi
     out_dims.push_back(dims[p]);
     src[d++] = cs[p];
   }
-  strided_copy(ctx.pool(), out_dims, x.raw, src, y.raw, contiguous_strides(out_dims), elem_size(x.type));
+  strided_copy(ctx.pool(), out_dims, x.raw, src, y.raw, contiguous_strides(out_dims),
+               elem_size(x.type));
 }
 
 class DepthToSpace final : public OpKernel {
@@ -186,8 +197,10 @@ class DepthToSpace final : public OpKernel {
     const int64_t n = x.shape[0], c = x.shape[1], h = x.shape[2], w = x.shape[3], b = block_;
     if (c % (b * b) != 0) ctx.fail("channels are not divisible by blocksize^2");
     Value& y = ctx.allocate_output(0, x.type, Shape{n, c / (b * b), h * b, w * b});
-    if (crd_) permuted_copy(ctx, x, Shape{n, c / (b * b), b, b, h, w}, {0, 1, 4, 2, 5, 3}, y);
-    else permuted_copy(ctx, x, Shape{n, b, b, c / (b * b), h, w}, {0, 3, 4, 1, 5, 2}, y);
+    if (crd_)
+      permuted_copy(ctx, x, Shape{n, c / (b * b), b, b, h, w}, {0, 1, 4, 2, 5, 3}, y);
+    else
+      permuted_copy(ctx, x, Shape{n, b, b, c / (b * b), h, w}, {0, 3, 4, 1, 5, 2}, y);
   }
 
  private:
@@ -216,15 +229,19 @@ class SpaceToDepth final : public OpKernel {
 class Dropout final : public OpKernel {
  public:
   explicit Dropout(const NodeInfo& node)
-      : legacy_(node.opset() < 12), ratio_attr_(node.attr_float("ratio", 0.5f)), seed_(node.attr_int("seed", -1)) {}
+      : legacy_(node.opset() < 12),
+        ratio_attr_(node.attr_float("ratio", 0.5f)),
+        seed_(node.attr_int("seed", -1)) {}
   void compute(OpContext& ctx) const override {
     const Value& x = ctx.input(0);
     const Value* ratio_v = legacy_ ? nullptr : ctx.input_or_null(1);
     const Value* training_v = legacy_ ? nullptr : ctx.input_or_null(2);
-    const bool training = training_v != nullptr && training_v->type == ElemType::kBool && training_v->data<bool>()[0];
+    const bool training =
+        training_v != nullptr && training_v->type == ElemType::kBool && training_v->data<bool>()[0];
     const double ratio = ratio_v != nullptr ? numeric_at(*ratio_v, 0) : ratio_attr_;
     bool* mask = ctx.output_count() > 1 && ctx.output_wanted(1)
-                     ? ctx.allocate_output(1, ElemType::kBool, x.shape).mutable_data<bool>() : nullptr;
+                     ? ctx.allocate_output(1, ElemType::kBool, x.shape).mutable_data<bool>()
+                     : nullptr;
     if (!training || ratio == 0.0) {
       if (mask != nullptr) std::fill(mask, mask + x.element_count(), true);
       return ctx.alias_output(0, x, x.shape);

@@ -35,8 +35,10 @@ class LayerNormalization final : public OpKernel {
     for (int d = axis; d < rank; ++d) norm_shape.push_back(x.shape[d]);
     Shape check;
     for (const Value* v : {&scale, bias}) {
-      if (v != nullptr && (!broadcast_shapes({&v->shape, &norm_shape}, &check) || !(check == norm_shape))) {
-        ctx.fail(v->describe() + " does not broadcast to the normalised shape " + norm_shape.to_string());
+      if (v != nullptr &&
+          (!broadcast_shapes({&v->shape, &norm_shape}, &check) || !(check == norm_shape))) {
+        ctx.fail(v->describe() + " does not broadcast to the normalised shape " +
+                 norm_shape.to_string());
       }
     }
     // Expand scale and bias to full rows once (they are usually already [n]).
@@ -44,41 +46,49 @@ class LayerNormalization final : public OpKernel {
     const float* pb = bias != nullptr ? bias->data<float>() : nullptr;
     if (scale.element_count() != n) {
       float* full = ctx.scratch<float>(static_cast<size_t>(n));
-      strided_copy(ctx.pool(), norm_shape, scale.raw, broadcast_strides(scale.shape, norm_shape), full,
-                   contiguous_strides(norm_shape), sizeof(float));
+      strided_copy(ctx.pool(), norm_shape, scale.raw, broadcast_strides(scale.shape, norm_shape),
+                   full, contiguous_strides(norm_shape), sizeof(float));
       ps = full;
     }
     if (bias != nullptr && bias->element_count() != n) {
       float* full = ctx.scratch<float>(static_cast<size_t>(n));
-      strided_copy(ctx.pool(), norm_shape, bias->raw, broadcast_strides(bias->shape, norm_shape), full,
-                   contiguous_strides(norm_shape), sizeof(float));
+      strided_copy(ctx.pool(), norm_shape, bias->raw, broadcast_strides(bias->shape, norm_shape),
+                   full, contiguous_strides(norm_shape), sizeof(float));
       pb = full;
     }
     Value& y = ctx.allocate_output(0, ElemType::kFloat, x.shape);
     Shape stat_shape = x.shape;
     for (int d = axis; d < rank; ++d) stat_shape[d] = 1;
-    float* mean_out = ctx.output_count() > 1 && ctx.output_wanted(1)
-                          ? ctx.allocate_output(1, ElemType::kFloat, stat_shape).mutable_data<float>() : nullptr;
-    float* inv_out = ctx.output_count() > 2 && ctx.output_wanted(2)
-                         ? ctx.allocate_output(2, ElemType::kFloat, stat_shape).mutable_data<float>() : nullptr;
+    float* mean_out =
+        ctx.output_count() > 1 && ctx.output_wanted(1)
+            ? ctx.allocate_output(1, ElemType::kFloat, stat_shape).mutable_data<float>()
+            : nullptr;
+    float* inv_out =
+        ctx.output_count() > 2 && ctx.output_wanted(2)
+            ? ctx.allocate_output(2, ElemType::kFloat, stat_shape).mutable_data<float>()
+            : nullptr;
     const float* px = x.data<float>();
     float* py = y.mutable_data<float>();
     const double eps = epsilon_;
-    ctx.pool().parallel_for(rows, [&](int64_t begin, int64_t end, int) {
-      for (int64_t r = begin; r < end; ++r) {
-        const float* row = px + r * n;
-        double sum = 0, sq = 0;
-        for (int64_t i = 0; i < n; ++i) sum += row[i];
-        const double mean = n > 0 ? sum / static_cast<double>(n) : 0.0;
-        for (int64_t i = 0; i < n; ++i) sq += (row[i] - mean) * (row[i] - mean);
-        const double inv = 1.0 / std::sqrt((n > 0 ? sq / static_cast<double>(n) : 0.0) + eps);
-        for (int64_t i = 0; i < n; ++i) {
-          py[r * n + i] = static_cast<float>((row[i] - mean) * inv * ps[i] + (pb != nullptr ? pb[i] : 0.0f));
-        }
-        if (mean_out != nullptr) mean_out[r] = static_cast<float>(mean);
-        if (inv_out != nullptr) inv_out[r] = static_cast<float>(inv);
-      }
-    }, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, n)));
+    ctx.pool().parallel_for(
+        rows,
+        [&](int64_t begin, int64_t end, int) {
+          for (int64_t r = begin; r < end; ++r) {
+            const float* row = px + r * n;
+            double sum = 0, sq = 0;
+            for (int64_t i = 0; i < n; ++i) sum += row[i];
+            const double mean = n > 0 ? sum / static_cast<double>(n) : 0.0;
+            for (int64_t i = 0; i < n; ++i) sq += (row[i] - mean) * (row[i] - mean);
+            const double inv = 1.0 / std::sqrt((n > 0 ? sq / static_cast<double>(n) : 0.0) + eps);
+            for (int64_t i = 0; i < n; ++i) {
+              py[r * n + i] = static_cast<float>((row[i] - mean) * inv * ps[i] +
+                                                 (pb != nullptr ? pb[i] : 0.0f));
+            }
+            if (mean_out != nullptr) mean_out[r] = static_cast<float>(mean);
+            if (inv_out != nullptr) inv_out[r] = static_cast<float>(inv);
+          }
+        },
+        std::max<int64_t>(1, 16384 / std::max<int64_t>(1, n)));
   }
 
  private:
@@ -89,7 +99,8 @@ class LayerNormalization final : public OpKernel {
 class BatchNormalization final : public OpKernel {
  public:
   explicit BatchNormalization(const NodeInfo& node)
-      : epsilon_(node.attr_float("epsilon", 1e-5f)), momentum_(node.attr_float("momentum", 0.9f)),
+      : epsilon_(node.attr_float("epsilon", 1e-5f)),
+        momentum_(node.attr_float("momentum", 0.9f)),
         training_(node.attr_int("training_mode", 0) != 0) {}
 
   void compute(OpContext& ctx) const override {
@@ -100,9 +111,11 @@ class BatchNormalization final : public OpKernel {
     const Value& var = ctx.input(4);
     for (const Value* v : {&x, &scale, &bias, &mean, &var}) require_float(ctx, v, "inputs");
     if (x.shape.rank() < 2) ctx.fail("X must have rank >= 2");
-    const int64_t batch = x.shape[0], channels = x.shape[1], spatial = x.shape.count(2, x.shape.rank());
+    const int64_t batch = x.shape[0], channels = x.shape[1],
+                  spatial = x.shape.count(2, x.shape.rank());
     for (const Value* v : {&scale, &bias, &mean, &var}) {
-      if (v->element_count() != channels) ctx.fail("per-channel input " + v->describe() + " must have C elements");
+      if (v->element_count() != channels)
+        ctx.fail("per-channel input " + v->describe() + " must have C elements");
     }
     Value& y = ctx.allocate_output(0, ElemType::kFloat, x.shape);
     const float* px = x.data<float>();
@@ -114,8 +127,14 @@ class BatchNormalization final : public OpKernel {
       use_var[c] = var.data<float>()[c];
     }
     if (training_) {
-      float* running_mean = ctx.output_count() > 1 ? ctx.allocate_output(1, ElemType::kFloat, mean.shape).mutable_data<float>() : nullptr;
-      float* running_var = ctx.output_count() > 2 ? ctx.allocate_output(2, ElemType::kFloat, var.shape).mutable_data<float>() : nullptr;
+      float* running_mean =
+          ctx.output_count() > 1
+              ? ctx.allocate_output(1, ElemType::kFloat, mean.shape).mutable_data<float>()
+              : nullptr;
+      float* running_var =
+          ctx.output_count() > 2
+              ? ctx.allocate_output(2, ElemType::kFloat, var.shape).mutable_data<float>()
+              : nullptr;
       const double count = static_cast<double>(batch * spatial);
       for (int64_t c = 0; c < channels; ++c) {
         double sum = 0, sq = 0;
@@ -129,20 +148,26 @@ class BatchNormalization final : public OpKernel {
           for (int64_t i = 0; i < spatial; ++i) sq += (p[i] - m) * (p[i] - m);
         }
         const double v = count > 0 ? sq / count : 0.0;
-        if (running_mean) running_mean[c] = static_cast<float>(use_mean[c] * momentum_ + m * (1.0 - momentum_));
-        if (running_var) running_var[c] = static_cast<float>(use_var[c] * momentum_ + v * (1.0 - momentum_));
+        if (running_mean)
+          running_mean[c] = static_cast<float>(use_mean[c] * momentum_ + m * (1.0 - momentum_));
+        if (running_var)
+          running_var[c] = static_cast<float>(use_var[c] * momentum_ + v * (1.0 - momentum_));
         use_mean[c] = m;
         use_var[c] = v;
       }
     }
-    ctx.pool().parallel_for(batch * channels, [&](int64_t begin, int64_t end, int) {
-      for (int64_t r = begin; r < end; ++r) {
-        const int64_t c = r % channels;
-        const double a = scale.data<float>()[c] / std::sqrt(use_var[c] + epsilon_);
-        const double b = bias.data<float>()[c] - a * use_mean[c];
-        for (int64_t i = 0; i < spatial; ++i) py[r * spatial + i] = static_cast<float>(a * px[r * spatial + i] + b);
-      }
-    }, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, spatial)));
+    ctx.pool().parallel_for(
+        batch * channels,
+        [&](int64_t begin, int64_t end, int) {
+          for (int64_t r = begin; r < end; ++r) {
+            const int64_t c = r % channels;
+            const double a = scale.data<float>()[c] / std::sqrt(use_var[c] + epsilon_);
+            const double b = bias.data<float>()[c] - a * use_mean[c];
+            for (int64_t i = 0; i < spatial; ++i)
+              py[r * spatial + i] = static_cast<float>(a * px[r * spatial + i] + b);
+          }
+        },
+        std::max<int64_t>(1, 16384 / std::max<int64_t>(1, spatial)));
   }
 
  private:
@@ -152,7 +177,8 @@ class BatchNormalization final : public OpKernel {
 
 class InstanceNormalization final : public OpKernel {
  public:
-  explicit InstanceNormalization(const NodeInfo& node) : epsilon_(node.attr_float("epsilon", 1e-5f)) {}
+  explicit InstanceNormalization(const NodeInfo& node)
+      : epsilon_(node.attr_float("epsilon", 1e-5f)) {}
   void compute(OpContext& ctx) const override {
     const Value& x = ctx.input(0);
     const Value& scale = ctx.input(1);
@@ -160,7 +186,8 @@ class InstanceNormalization final : public OpKernel {
     for (const Value* v : {&x, &scale, &bias}) require_float(ctx, v, "inputs");
     if (x.shape.rank() < 3) ctx.fail("X must have rank >= 3");
     const int64_t channels = x.shape[1], spatial = x.shape.count(2, x.shape.rank());
-    if (scale.element_count() != channels || bias.element_count() != channels) ctx.fail("scale and B must have C elements");
+    if (scale.element_count() != channels || bias.element_count() != channels)
+      ctx.fail("scale and B must have C elements");
     Value& y = ctx.allocate_output(0, ElemType::kFloat, x.shape);
     const float* px = x.data<float>();
     float* py = y.mutable_data<float>();
@@ -174,7 +201,8 @@ class InstanceNormalization final : public OpKernel {
         const double inv = 1.0 / std::sqrt(sq / static_cast<double>(spatial) + epsilon_);
         const int64_t c = r % channels;
         for (int64_t i = 0; i < spatial; ++i) {
-          py[r * spatial + i] = static_cast<float>((p[i] - m) * inv * scale.data<float>()[c] + bias.data<float>()[c]);
+          py[r * spatial + i] =
+              static_cast<float>((p[i] - m) * inv * scale.data<float>()[c] + bias.data<float>()[c]);
         }
       }
     });

@@ -18,12 +18,18 @@ template <bool is_max>
 class Pool final : public OpKernel {
  public:
   explicit Pool(const NodeInfo& node)
-      : auto_pad_(node.attr_string("auto_pad", "NOTSET")), ceil_mode_(node.attr_int("ceil_mode", 0) != 0),
+      : auto_pad_(node.attr_string("auto_pad", "NOTSET")),
+        ceil_mode_(node.attr_int("ceil_mode", 0) != 0),
         count_include_pad_(node.attr_int("count_include_pad", 0) != 0),
-        storage_order_(node.attr_int("storage_order", 0)), kernel_(node.attr_ints("kernel_shape")),
-        strides_(node.attr_ints("strides")), dilations_(node.attr_ints("dilations")), pads_(node.attr_ints("pads")) {
-    if (kernel_.empty() || kernel_.size() > kMaxSpatial) node.fail("kernel_shape must list 1 to 3 dims");
-    if (auto_pad_ != "NOTSET" && auto_pad_ != "SAME_UPPER" && auto_pad_ != "SAME_LOWER" && auto_pad_ != "VALID") {
+        storage_order_(node.attr_int("storage_order", 0)),
+        kernel_(node.attr_ints("kernel_shape")),
+        strides_(node.attr_ints("strides")),
+        dilations_(node.attr_ints("dilations")),
+        pads_(node.attr_ints("pads")) {
+    if (kernel_.empty() || kernel_.size() > kMaxSpatial)
+      node.fail("kernel_shape must list 1 to 3 dims");
+    if (auto_pad_ != "NOTSET" && auto_pad_ != "SAME_UPPER" && auto_pad_ != "SAME_LOWER" &&
+        auto_pad_ != "VALID") {
       node.fail("unsupported auto_pad '" + auto_pad_ + "'");
     }
     if (storage_order_ != 0 && storage_order_ != 1) node.fail("storage_order must be 0 or 1");
@@ -33,8 +39,10 @@ class Pool final : public OpKernel {
     const Value& x = ctx.input(0);
     const int s = static_cast<int>(kernel_.size());
     if (x.shape.rank() != s + 2) ctx.fail("X rank does not match kernel_shape: " + x.describe());
-    if (x.type != ElemType::kFloat && !(is_max && x.type == ElemType::kUint8)) ctx.fail("unsupported type " + x.describe());
-    int64_t k[kMaxSpatial], st[kMaxSpatial], dil[kMaxSpatial], pb[kMaxSpatial], in[kMaxSpatial], out[kMaxSpatial];
+    if (x.type != ElemType::kFloat && !(is_max && x.type == ElemType::kUint8))
+      ctx.fail("unsupported type " + x.describe());
+    int64_t k[kMaxSpatial], st[kMaxSpatial], dil[kMaxSpatial], pb[kMaxSpatial], in[kMaxSpatial],
+        out[kMaxSpatial];
     Shape out_shape{x.shape[0], x.shape[1]};
     for (int d = 0; d < s; ++d) {
       k[d] = kernel_[d];
@@ -43,7 +51,8 @@ class Pool final : public OpKernel {
       pb[d] = pads_.empty() ? 0 : pads_[d];
       int64_t pe = pads_.empty() ? 0 : pads_[s + d];
       in[d] = x.shape[2 + d];
-      if (k[d] < 1 || st[d] < 1 || dil[d] < 1) ctx.fail("kernel, strides and dilations must be >= 1");
+      if (k[d] < 1 || st[d] < 1 || dil[d] < 1)
+        ctx.fail("kernel, strides and dilations must be >= 1");
       const int64_t extent = (k[d] - 1) * dil[d] + 1;
       if (auto_pad_ == "VALID") {
         pb[d] = pe = 0;
@@ -55,14 +64,17 @@ class Pool final : public OpKernel {
       } else {
         const int64_t span = in[d] + pb[d] + pe - extent;
         out[d] = (ceil_mode_ ? (span + st[d] - 1) / st[d] : span / st[d]) + 1;
-        if (ceil_mode_ && (out[d] - 1) * st[d] >= in[d] + pb[d]) --out[d];  // window must start inside
+        if (ceil_mode_ && (out[d] - 1) * st[d] >= in[d] + pb[d])
+          --out[d];  // window must start inside
       }
       if (out[d] < 0) out[d] = 0;
       out_shape.push_back(out[d]);
     }
     Value& y = ctx.allocate_output(0, x.type, out_shape);
-    int64_t* indices = is_max && ctx.output_count() > 1 && ctx.output_wanted(1)
-                           ? ctx.allocate_output(1, ElemType::kInt64, out_shape).mutable_data<int64_t>() : nullptr;
+    int64_t* indices =
+        is_max && ctx.output_count() > 1 && ctx.output_wanted(1)
+            ? ctx.allocate_output(1, ElemType::kInt64, out_shape).mutable_data<int64_t>()
+            : nullptr;
     int64_t in_size = 1, out_size = 1, kernel_size = 1;
     for (int d = 0; d < s; ++d) {
       in_size *= in[d];
@@ -130,14 +142,17 @@ class Pool final : public OpKernel {
               py[p * out_size + o] = static_cast<T>(acc);
               if (indices != nullptr) indices[p * out_size + o] = p * in_size + best;
             } else {
-              py[p * out_size + o] = static_cast<T>(count > 0 ? acc / static_cast<double>(count) : 0.0);
+              py[p * out_size + o] =
+                  static_cast<T>(count > 0 ? acc / static_cast<double>(count) : 0.0);
             }
           }
         }
       });
     };
-    if (x.type == ElemType::kFloat) run(float{});
-    else run(uint8_t{});
+    if (x.type == ElemType::kFloat)
+      run(float{});
+    else
+      run(uint8_t{});
   }
 
  private:
@@ -153,7 +168,8 @@ class GlobalPool final : public OpKernel {
   explicit GlobalPool(const NodeInfo&) {}
   void compute(OpContext& ctx) const override {
     const Value& x = ctx.input(0);
-    if (x.type != ElemType::kFloat || x.shape.rank() < 3) ctx.fail("X must be float of rank >= 3, got " + x.describe());
+    if (x.type != ElemType::kFloat || x.shape.rank() < 3)
+      ctx.fail("X must be float of rank >= 3, got " + x.describe());
     Shape out_shape = x.shape;
     for (int d = 2; d < x.shape.rank(); ++d) out_shape[d] = 1;
     Value& y = ctx.allocate_output(0, ElemType::kFloat, out_shape);
@@ -162,7 +178,8 @@ class GlobalPool final : public OpKernel {
     float* py = y.mutable_data<float>();
     for (int64_t p = 0; p < planes; ++p) {
       double acc = is_max ? -std::numeric_limits<double>::infinity() : 0.0;
-      for (int64_t i = 0; i < n; ++i) acc = is_max ? std::max(acc, static_cast<double>(px[p * n + i])) : acc + px[p * n + i];
+      for (int64_t i = 0; i < n; ++i)
+        acc = is_max ? std::max(acc, static_cast<double>(px[p * n + i])) : acc + px[p * n + i];
       py[p] = static_cast<float>(is_max ? acc : acc / static_cast<double>(n));
     }
   }

@@ -15,7 +15,9 @@ namespace parley::onnx {
 namespace {
 using namespace ops;  // NOLINT: the op-family helpers of ops_util.h
 
-bool is_8bit(ElemType t) { return t == ElemType::kInt8 || t == ElemType::kUint8; }
+bool is_8bit(ElemType t) {
+  return t == ElemType::kInt8 || t == ElemType::kUint8;
+}
 
 // Element i of an int8/uint8 tensor as int32.
 inline int32_t q_at(const Value& v, int64_t i) {
@@ -33,13 +35,15 @@ struct AxisParams {
   int64_t param_index(int64_t i) const { return count == 1 ? 0 : (i / inner) % count; }
 };
 
-AxisParams axis_params(const OpContext& ctx, const Value& x, const Value& scale, int64_t axis_attr) {
+AxisParams axis_params(const OpContext& ctx, const Value& x, const Value& scale,
+                       int64_t axis_attr) {
   AxisParams p;
   if (scale.shape.rank() == 0 || scale.element_count() == 1) return p;
   if (scale.shape.rank() != 1) ctx.fail("scale must be a scalar or 1-D, got " + scale.describe());
   const int axis = normalize_axis(axis_attr, x.shape.rank(), ctx.node());
   if (x.shape[axis] != scale.element_count()) {
-    ctx.fail("scale " + scale.describe() + " does not match axis " + std::to_string(axis) + " of " + x.describe());
+    ctx.fail("scale " + scale.describe() + " does not match axis " + std::to_string(axis) + " of " +
+             x.describe());
   }
   p.count = scale.element_count();
   p.inner = x.shape.count(axis + 1, x.shape.rank());
@@ -56,17 +60,21 @@ class QuantizeLinear final : public OpKernel {
     if (scale.type != ElemType::kFloat) ctx.fail("y_scale must be float");
     const ElemType out_type = zp != nullptr ? zp->type : ElemType::kUint8;
     if (!is_8bit(out_type)) ctx.fail("y_zero_point must be int8 or uint8");
-    if (x.type != ElemType::kFloat && x.type != ElemType::kInt32) ctx.fail("x must be float or int32");
+    if (x.type != ElemType::kFloat && x.type != ElemType::kInt32)
+      ctx.fail("x must be float or int32");
     const AxisParams p = axis_params(ctx, x, scale, axis_);
-    if (zp != nullptr && zp->element_count() != scale.element_count()) ctx.fail("y_zero_point and y_scale differ in size");
+    if (zp != nullptr && zp->element_count() != scale.element_count())
+      ctx.fail("y_zero_point and y_scale differ in size");
     Value& y = ctx.allocate_output(0, out_type, x.shape);
     const float* ps = scale.data<float>();
     for (int64_t i = 0; i < x.element_count(); ++i) {
       const int64_t k = p.param_index(i);
       const float v = static_cast<float>(numeric_at(x, i)) / ps[k];  // in float, as ONNX does
       const int32_t q = saturate(std::nearbyint(v) + (zp != nullptr ? q_at(*zp, k) : 0), out_type);
-      if (out_type == ElemType::kInt8) y.mutable_data<int8_t>()[i] = static_cast<int8_t>(q);
-      else y.mutable_data<uint8_t>()[i] = static_cast<uint8_t>(q);
+      if (out_type == ElemType::kInt8)
+        y.mutable_data<int8_t>()[i] = static_cast<int8_t>(q);
+      else
+        y.mutable_data<uint8_t>()[i] = static_cast<uint8_t>(q);
     }
   }
 
@@ -93,7 +101,9 @@ class DequantizeLinear final : public OpKernel {
     for (int64_t i = 0; i < x.element_count(); ++i) {
       const int64_t k = p.param_index(i);
       const int64_t xi = x.type == ElemType::kInt32 ? x.data<int32_t>()[i] : q_at(x, i);
-      const int64_t z = zp == nullptr ? 0 : (zp->type == ElemType::kInt32 ? zp->data<int32_t>()[k] : q_at(*zp, k));
+      const int64_t z =
+          zp == nullptr ? 0
+                        : (zp->type == ElemType::kInt32 ? zp->data<int32_t>()[k] : q_at(*zp, k));
       py[i] = static_cast<float>(xi - z) * ps[k];
     }
   }
@@ -116,14 +126,17 @@ class DynamicQuantizeLinear final : public OpKernel {
       hi = std::max(hi, px[i]);
     }
     const float scale = (hi - lo) / 255.0f;
-    const int32_t zero_point = scale == 0.0f ? 0 : saturate(std::nearbyint(-lo / scale), ElemType::kUint8);
+    const int32_t zero_point =
+        scale == 0.0f ? 0 : saturate(std::nearbyint(-lo / scale), ElemType::kUint8);
     Value& y = ctx.allocate_output(0, ElemType::kUint8, x.shape);
     ctx.allocate_output(1, ElemType::kFloat, Shape{}).mutable_data<float>()[0] = scale;
-    ctx.allocate_output(2, ElemType::kUint8, Shape{}).mutable_data<uint8_t>()[0] = static_cast<uint8_t>(zero_point);
+    ctx.allocate_output(2, ElemType::kUint8, Shape{}).mutable_data<uint8_t>()[0] =
+        static_cast<uint8_t>(zero_point);
     uint8_t* py = y.mutable_data<uint8_t>();
     for (int64_t i = 0; i < n; ++i) {
       py[i] = scale == 0.0f ? static_cast<uint8_t>(zero_point)
-                            : static_cast<uint8_t>(saturate(std::nearbyint(px[i] / scale) + zero_point, ElemType::kUint8));
+                            : static_cast<uint8_t>(saturate(
+                                  std::nearbyint(px[i] / scale) + zero_point, ElemType::kUint8));
     }
   }
 };
@@ -143,7 +156,8 @@ class MatMulInteger final : public OpKernel {
     const Value* a_zp = ctx.input_or_null(2);
     const Value* b_zp = ctx.input_or_null(3);
     if (!is_8bit(a.type) || !is_8bit(b.type)) ctx.fail("A and B must be int8 or uint8");
-    if ((a_zp && a_zp->type != a.type) || (b_zp && b_zp->type != b.type)) ctx.fail("zero point types must match A and B");
+    if ((a_zp && a_zp->type != a.type) || (b_zp && b_zp->type != b.type))
+      ctx.fail("zero point types must match A and B");
     if (a.shape.rank() < 1 || b.shape.rank() < 1) ctx.fail("A and B must have rank >= 1");
     Shape sa = a.shape, sb = b.shape;
     const bool a_vector = sa.rank() == 1, b_vector = sb.rank() == 1;
@@ -152,8 +166,10 @@ class MatMulInteger final : public OpKernel {
     const int ra = sa.rank(), rb = sb.rank();
     const int64_t m = sa[ra - 2], k = sa[ra - 1], n = sb[rb - 1];
     if (sb[rb - 2] != k) ctx.fail("inner dims differ: " + a.describe() + " x " + b.describe());
-    if (a_zp && a_zp->element_count() != 1 && a_zp->element_count() != m) ctx.fail("a_zero_point must be scalar or [M]");
-    if (b_zp && b_zp->element_count() != 1 && b_zp->element_count() != n) ctx.fail("b_zero_point must be scalar or [N]");
+    if (a_zp && a_zp->element_count() != 1 && a_zp->element_count() != m)
+      ctx.fail("a_zero_point must be scalar or [M]");
+    if (b_zp && b_zp->element_count() != 1 && b_zp->element_count() != n)
+      ctx.fail("b_zero_point must be scalar or [N]");
     Shape batch_a, batch_b, batch;
     for (int d = 0; d < ra - 2; ++d) batch_a.push_back(sa[d]);
     for (int d = 0; d < rb - 2; ++d) batch_b.push_back(sb[d]);
@@ -166,43 +182,50 @@ class MatMulInteger final : public OpKernel {
     // B with its zero point removed, as int16 [K, N] per batch matrix.
     const int64_t b_mats = batch_b.element_count();
     int16_t* bq = ctx.scratch<int16_t>(static_cast<size_t>(std::max<int64_t>(1, b_mats * k * n)));
-    for (int64_t i = 0; i < b_mats * k * n; ++i) bq[i] = static_cast<int16_t>(q_at(b, i) - zero_point_at(b_zp, i % n));
+    for (int64_t i = 0; i < b_mats * k * n; ++i)
+      bq[i] = static_cast<int16_t>(q_at(b, i) - zero_point_at(b_zp, i % n));
     const auto a_strides = broadcast_strides(batch_a, batch);
     const auto b_strides = broadcast_strides(batch_b, batch);
     const int64_t batches = batch.element_count();
-    ctx.pool().parallel_for(batches * m, [&](int64_t begin, int64_t end, int) {
-      for (int64_t r = begin; r < end; ++r) {
-        const int64_t bi = r / m, row = r % m;
-        int64_t a_mat = 0, b_mat = 0, rem = bi;
-        for (int d = batch.rank() - 1; d >= 0; --d) {
-          const int64_t idx = rem % batch[d];
-          rem /= batch[d];
-          a_mat += idx * a_strides[d];
-          b_mat += idx * b_strides[d];
-        }
-        int32_t* out = py + r * n;
-        std::fill(out, out + n, 0);
-        const int32_t za = zero_point_at(a_zp, row);
-        const int64_t a_off = (a_mat * m + row) * k;
-        const int16_t* bm = bq + b_mat * k * n;
-        for (int64_t kk = 0; kk < k; ++kk) {
-          const int32_t av = q_at(a, a_off + kk) - za;
-          if (av == 0) continue;
-          const int16_t* brow = bm + kk * n;
-          for (int64_t j = 0; j < n; ++j) out[j] += av * brow[j];
-        }
-      }
-    }, std::max<int64_t>(1, 4096 / std::max<int64_t>(1, k * n)));
+    ctx.pool().parallel_for(
+        batches * m,
+        [&](int64_t begin, int64_t end, int) {
+          for (int64_t r = begin; r < end; ++r) {
+            const int64_t bi = r / m, row = r % m;
+            int64_t a_mat = 0, b_mat = 0, rem = bi;
+            for (int d = batch.rank() - 1; d >= 0; --d) {
+              const int64_t idx = rem % batch[d];
+              rem /= batch[d];
+              a_mat += idx * a_strides[d];
+              b_mat += idx * b_strides[d];
+            }
+            int32_t* out = py + r * n;
+            std::fill(out, out + n, 0);
+            const int32_t za = zero_point_at(a_zp, row);
+            const int64_t a_off = (a_mat * m + row) * k;
+            const int16_t* bm = bq + b_mat * k * n;
+            for (int64_t kk = 0; kk < k; ++kk) {
+              const int32_t av = q_at(a, a_off + kk) - za;
+              if (av == 0) continue;
+              const int16_t* brow = bm + kk * n;
+              for (int64_t j = 0; j < n; ++j) out[j] += av * brow[j];
+            }
+          }
+        },
+        std::max<int64_t>(1, 4096 / std::max<int64_t>(1, k * n)));
   }
 };
 
 class ConvInteger final : public OpKernel {
  public:
   explicit ConvInteger(const NodeInfo& node)
-      : auto_pad_(node.attr_string("auto_pad", "NOTSET")), group_(node.attr_int("group", 1)),
-        strides_(node.attr_ints("strides")), dilations_(node.attr_ints("dilations")),
+      : auto_pad_(node.attr_string("auto_pad", "NOTSET")),
+        group_(node.attr_int("group", 1)),
+        strides_(node.attr_ints("strides")),
+        dilations_(node.attr_ints("dilations")),
         pads_(node.attr_ints("pads")) {
-    if (auto_pad_ != "NOTSET" && auto_pad_ != "SAME_UPPER" && auto_pad_ != "SAME_LOWER" && auto_pad_ != "VALID") {
+    if (auto_pad_ != "NOTSET" && auto_pad_ != "SAME_UPPER" && auto_pad_ != "SAME_LOWER" &&
+        auto_pad_ != "VALID") {
       node.fail("unsupported auto_pad '" + auto_pad_ + "'");
     }
     if (group_ < 1) node.fail("group must be >= 1");
@@ -215,11 +238,14 @@ class ConvInteger final : public OpKernel {
     const Value* w_zp = ctx.input_or_null(3);
     if (!is_8bit(x.type) || !is_8bit(w.type)) ctx.fail("x and w must be int8 or uint8");
     const int rank = x.shape.rank(), s = rank - 2;
-    if (rank < 3 || rank > 5 || w.shape.rank() != rank) ctx.fail("x and w must be 3-D to 5-D of equal rank");
+    if (rank < 3 || rank > 5 || w.shape.rank() != rank)
+      ctx.fail("x and w must be 3-D to 5-D of equal rank");
     if (x_zp && x_zp->element_count() != 1) ctx.fail("x_zero_point must be a scalar");
     const int64_t batch = x.shape[0], channels = x.shape[1], maps = w.shape[0];
-    if (channels != w.shape[1] * group_ || maps % group_ != 0) ctx.fail("channel counts do not match the group count");
-    if (w_zp && w_zp->element_count() != 1 && w_zp->element_count() != maps) ctx.fail("w_zero_point must be scalar or [M]");
+    if (channels != w.shape[1] * group_ || maps % group_ != 0)
+      ctx.fail("channel counts do not match the group count");
+    if (w_zp && w_zp->element_count() != 1 && w_zp->element_count() != maps)
+      ctx.fail("w_zero_point must be scalar or [M]");
     int64_t kernel[3], stride[3], dil[3], pb[3], in[3], out[3];
     Shape out_shape{batch, maps};
     for (int d = 0; d < s; ++d) {
@@ -253,7 +279,8 @@ class ConvInteger final : public OpKernel {
       out_size *= out[d];
     }
     const int32_t zx = x_zp ? q_at(*x_zp, 0) : 0;
-    int16_t* col = ctx.scratch<int16_t>(static_cast<size_t>(std::max<int64_t>(1, cg * K * out_size)));
+    int16_t* col =
+        ctx.scratch<int16_t>(static_cast<size_t>(std::max<int64_t>(1, cg * K * out_size)));
     for (int64_t n = 0; n < batch; ++n) {
       for (int64_t g = 0; g < group_; ++g) {
         // im2col of (x - zx); outside the input the padded value is zx, i.e. 0 after correction.
@@ -284,7 +311,9 @@ class ConvInteger final : public OpKernel {
         ctx.pool().parallel_for(mg, [&](int64_t begin, int64_t end, int) {
           for (int64_t mi = begin; mi < end; ++mi) {
             const int64_t mo = g * mg + mi;
-            const int32_t zw = w_zp == nullptr ? 0 : (w_zp->element_count() == 1 ? q_at(*w_zp, 0) : q_at(*w_zp, mo));
+            const int32_t zw =
+                w_zp == nullptr ? 0
+                                : (w_zp->element_count() == 1 ? q_at(*w_zp, 0) : q_at(*w_zp, mo));
             int32_t* dst = py + (n * maps + mo) * out_size;
             std::fill(dst, dst + out_size, 0);
             for (int64_t kk = 0; kk < cg * K; ++kk) {

@@ -53,8 +53,11 @@ class RandomStream {
 class RandomOp final : public OpKernel {
  public:
   RandomOp(const NodeInfo& node, bool normal, bool like)
-      : normal_(normal), like_(like), has_seed_(node.has_attr("seed")),
-        seed_(node.attr_float("seed", 0.0f)), shape_(node.attr_ints("shape")) {
+      : normal_(normal),
+        like_(like),
+        has_seed_(node.has_attr("seed")),
+        seed_(node.attr_float("seed", 0.0f)),
+        shape_(node.attr_ints("shape")) {
     if (normal) {
       a_ = node.attr_float("mean", 0.0f);
       b_ = node.attr_float("scale", 1.0f);
@@ -101,7 +104,7 @@ class RandomOp final : public OpKernel {
     const int64_t n = y.element_count();
     auto draw = [&](int64_t i, double spare[2]) -> double {
       if (!normal_) return a_ + (b_ - a_) * stream.uniform();
-      if ((i & 1) == 0) {  // Box-Muller: two normals per pair of uniforms
+      if ((i & 1) == 0) {                          // Box-Muller: two normals per pair of uniforms
         const double u1 = 1.0 - stream.uniform();  // (0, 1]
         const double u2 = stream.uniform();
         const double radius = std::sqrt(-2.0 * std::log(u1));
@@ -114,9 +117,15 @@ class RandomOp final : public OpKernel {
     for (int64_t i = 0; i < n; ++i) {
       const double v = draw(i, spare);
       switch (type) {
-        case ElemType::kFloat: y.mutable_data<float>()[i] = static_cast<float>(v); break;
-        case ElemType::kDouble: y.mutable_data<double>()[i] = v; break;
-        default: y.mutable_data<uint16_t>()[i] = kernels::fp32_to_fp16(static_cast<float>(v)); break;
+        case ElemType::kFloat:
+          y.mutable_data<float>()[i] = static_cast<float>(v);
+          break;
+        case ElemType::kDouble:
+          y.mutable_data<double>()[i] = v;
+          break;
+        default:
+          y.mutable_data<uint16_t>()[i] = kernels::fp32_to_fp16(static_cast<float>(v));
+          break;
       }
     }
   }
@@ -132,9 +141,10 @@ class RandomOp final : public OpKernel {
 
 template <bool normal, bool like>
 void add_random(OpRegistry& registry, std::string_view op) {
-  registry.add(kOnnxDomain, op, 1, kLatestOpset, [](const NodeInfo& node) -> std::unique_ptr<OpKernel> {
-    return std::make_unique<RandomOp>(node, normal, like);
-  });
+  registry.add(kOnnxDomain, op, 1, kLatestOpset,
+               [](const NodeInfo& node) -> std::unique_ptr<OpKernel> {
+                 return std::make_unique<RandomOp>(node, normal, like);
+               });
 }
 
 }  // namespace

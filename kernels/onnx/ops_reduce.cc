@@ -35,7 +35,8 @@ class ReduceOp final : public OpKernel {
     const Value* axes = axes_from_input_ ? ctx.input_or_null(1) : nullptr;
     if (axes != nullptr) {
       n_axes = require_int_list(ctx, *axes, "axes");
-      for (int i = 0; i < n_axes; ++i) reduced[normalize_axis(int_at(*axes, i), rank, ctx.node(), "axes")] = true;
+      for (int i = 0; i < n_axes; ++i)
+        reduced[normalize_axis(int_at(*axes, i), rank, ctx.node(), "axes")] = true;
     } else {
       n_axes = static_cast<int64_t>(attr_axes_.size());
       for (int64_t a : attr_axes_) reduced[normalize_axis(a, rank, ctx.node(), "axes")] = true;
@@ -75,18 +76,23 @@ class ReduceOp final : public OpKernel {
       auto reduce_at = [&](int64_t base) -> T {
         Acc acc = init<Acc>();
         if (n_red == 0) return finish<T, Acc>(acc, 0);
-        red_plan.for_rows(0, red_plan.row_count(), [&](const int64_t* off, int64_t n, const int64_t* in) {
-          const T* p = px + base + off[0];
-          for (int64_t i = 0; i < n; ++i) acc = step<Acc>(acc, static_cast<Acc>(p[i * in[0]]));
-        });
+        red_plan.for_rows(0, red_plan.row_count(),
+                          [&](const int64_t* off, int64_t n, const int64_t* in) {
+                            const T* p = px + base + off[0];
+                            for (int64_t i = 0; i < n; ++i)
+                              acc = step<Acc>(acc, static_cast<Acc>(p[i * in[0]]));
+                          });
         return finish<T, Acc>(acc, n_red);
       };
       if (n_out == 0) return;
-      ctx.pool().parallel_for(kept_plan.row_count(), [&](int64_t begin, int64_t end, int) {
-        kept_plan.for_rows(begin, end, [&](const int64_t* off, int64_t n, const int64_t* in) {
-          for (int64_t i = 0; i < n; ++i) py[off[0] + i] = reduce_at(off[1] + i * in[1]);
-        });
-      }, std::max<int64_t>(1, 4096 / std::max<int64_t>(1, n_red * kept_plan.row_length())));
+      ctx.pool().parallel_for(
+          kept_plan.row_count(),
+          [&](int64_t begin, int64_t end, int) {
+            kept_plan.for_rows(begin, end, [&](const int64_t* off, int64_t n, const int64_t* in) {
+              for (int64_t i = 0; i < n; ++i) py[off[0] + i] = reduce_at(off[1] + i * in[1]);
+            });
+          },
+          std::max<int64_t>(1, 4096 / std::max<int64_t>(1, n_red * kept_plan.row_length())));
     });
     if (!ok) ctx.fail("unsupported type " + x.describe());
   }
@@ -120,7 +126,8 @@ class ReduceOp final : public OpKernel {
   }
   template <typename T, typename Acc>
   static T finish(Acc acc, int64_t n) {
-    if constexpr (kind == Reduce::Mean) return static_cast<T>(n == 0 ? acc : acc / static_cast<Acc>(n));
+    if constexpr (kind == Reduce::Mean)
+      return static_cast<T>(n == 0 ? acc : acc / static_cast<Acc>(n));
     if constexpr (kind == Reduce::L2) return static_cast<T>(std::sqrt(static_cast<double>(acc)));
     if constexpr (kind == Reduce::LogSum) return static_cast<T>(std::log(static_cast<double>(acc)));
     return static_cast<T>(acc);
@@ -142,7 +149,8 @@ template <bool is_max>
 class ArgOp final : public OpKernel {
  public:
   explicit ArgOp(const NodeInfo& node)
-      : axis_(node.attr_int("axis", 0)), keepdims_(node.attr_int("keepdims", 1) != 0),
+      : axis_(node.attr_int("axis", 0)),
+        keepdims_(node.attr_int("keepdims", 1) != 0),
         select_last_(node.attr_int("select_last_index", 0) != 0) {}
   void compute(OpContext& ctx) const override {
     const Value& x = ctx.input(0);
@@ -150,11 +158,14 @@ class ArgOp final : public OpKernel {
     const int axis = normalize_axis(axis_, rank, ctx.node());
     Shape out_shape;
     for (int d = 0; d < rank; ++d) {
-      if (d != axis) out_shape.push_back(x.shape[d]);
-      else if (keepdims_) out_shape.push_back(1);
+      if (d != axis)
+        out_shape.push_back(x.shape[d]);
+      else if (keepdims_)
+        out_shape.push_back(1);
     }
     Value& y = ctx.allocate_output(0, ElemType::kInt64, out_shape);
-    const int64_t outer = x.shape.count(0, axis), dim = x.shape[axis], inner = x.shape.count(axis + 1, rank);
+    const int64_t outer = x.shape.count(0, axis), dim = x.shape[axis],
+                  inner = x.shape.count(axis + 1, rank);
     int64_t* py = y.mutable_data<int64_t>();
     const bool ok = visit_numeric(x.type, [&](auto tag) {
       using T = decltype(tag);
@@ -164,7 +175,8 @@ class ArgOp final : public OpKernel {
           int64_t best = 0;
           for (int64_t j = 1; j < dim; ++j) {
             const T v = px[(o * dim + j) * inner + i], b = px[(o * dim + best) * inner + i];
-            const bool better = is_max ? (select_last_ ? v >= b : v > b) : (select_last_ ? v <= b : v < b);
+            const bool better =
+                is_max ? (select_last_ ? v >= b : v > b) : (select_last_ ? v <= b : v < b);
             if (better) best = j;
           }
           py[o * inner + i] = best;
@@ -200,40 +212,45 @@ class SoftmaxOp final : public OpKernel {
     const float* px = x.data<float>();
     float* py = y.mutable_data<float>();
     if (dim == 0 || y.element_count() == 0) return;
-    float* column = inner == 1 ? nullptr : ctx.scratch<float>(static_cast<size_t>(dim * ctx.pool().thread_count()));
+    float* column = inner == 1
+                        ? nullptr
+                        : ctx.scratch<float>(static_cast<size_t>(dim * ctx.pool().thread_count()));
     const kernels::KernelTable& k = kernels::kernels();
-    ctx.pool().parallel_for(outer * inner, [&](int64_t begin, int64_t end, int worker) {
-      for (int64_t r = begin; r < end; ++r) {
-        const int64_t o = r / inner, i = r % inner;
-        const float* src = px + o * dim * inner + i;
-        float* dst = py + o * dim * inner + i;
-        float* row = inner == 1 ? dst : column + worker * dim;
-        if (inner != 1) {
-          for (int64_t j = 0; j < dim; ++j) row[j] = src[j * inner];
-        } else if (kind != Norm::Hardmax) {
-          std::memcpy(row, src, static_cast<size_t>(dim) * sizeof(float));
-        }
-        if constexpr (kind == Norm::Softmax) {
-          k.softmax(dim, row, row);
-        } else if constexpr (kind == Norm::LogSoftmax) {
-          const float m = k.max(dim, row);
-          double sum = 0;
-          for (int64_t j = 0; j < dim; ++j) sum += std::exp(static_cast<double>(row[j]) - m);
-          const float log_sum = static_cast<float>(std::log(sum)) + m;
-          for (int64_t j = 0; j < dim; ++j) row[j] -= log_sum;
-        } else {
-          const float* in_row = inner == 1 ? src : row;
-          int64_t best = 0;
-          for (int64_t j = 1; j < dim; ++j) {
-            if (in_row[j] > in_row[best]) best = j;
+    ctx.pool().parallel_for(
+        outer * inner,
+        [&](int64_t begin, int64_t end, int worker) {
+          for (int64_t r = begin; r < end; ++r) {
+            const int64_t o = r / inner, i = r % inner;
+            const float* src = px + o * dim * inner + i;
+            float* dst = py + o * dim * inner + i;
+            float* row = inner == 1 ? dst : column + worker * dim;
+            if (inner != 1) {
+              for (int64_t j = 0; j < dim; ++j) row[j] = src[j * inner];
+            } else if (kind != Norm::Hardmax) {
+              std::memcpy(row, src, static_cast<size_t>(dim) * sizeof(float));
+            }
+            if constexpr (kind == Norm::Softmax) {
+              k.softmax(dim, row, row);
+            } else if constexpr (kind == Norm::LogSoftmax) {
+              const float m = k.max(dim, row);
+              double sum = 0;
+              for (int64_t j = 0; j < dim; ++j) sum += std::exp(static_cast<double>(row[j]) - m);
+              const float log_sum = static_cast<float>(std::log(sum)) + m;
+              for (int64_t j = 0; j < dim; ++j) row[j] -= log_sum;
+            } else {
+              const float* in_row = inner == 1 ? src : row;
+              int64_t best = 0;
+              for (int64_t j = 1; j < dim; ++j) {
+                if (in_row[j] > in_row[best]) best = j;
+              }
+              for (int64_t j = 0; j < dim; ++j) row[j] = j == best ? 1.0f : 0.0f;
+            }
+            if (inner != 1) {
+              for (int64_t j = 0; j < dim; ++j) dst[j * inner] = row[j];
+            }
           }
-          for (int64_t j = 0; j < dim; ++j) row[j] = j == best ? 1.0f : 0.0f;
-        }
-        if (inner != 1) {
-          for (int64_t j = 0; j < dim; ++j) dst[j * inner] = row[j];
-        }
-      }
-    }, std::max<int64_t>(1, 8192 / dim));
+        },
+        std::max<int64_t>(1, 8192 / dim));
   }
 
  private:

@@ -22,8 +22,19 @@ using namespace ops;  // NOLINT: the op-family helpers of ops_util.h
 enum class Kind { Lstm, Gru, Rnn };
 
 struct Activation {
-  enum class Fn { Sigmoid, Tanh, Relu, Affine, LeakyRelu, ThresholdedRelu, ScaledTanh,
-                  HardSigmoid, Elu, Softsign, Softplus };
+  enum class Fn {
+    Sigmoid,
+    Tanh,
+    Relu,
+    Affine,
+    LeakyRelu,
+    ThresholdedRelu,
+    ScaledTanh,
+    HardSigmoid,
+    Elu,
+    Softsign,
+    Softplus
+  };
   Fn fn = Fn::Sigmoid;
   float alpha = 0.0f, beta = 0.0f;
 
@@ -31,23 +42,44 @@ struct Activation {
   void apply(int64_t n, const float* x, float* y) const {
     const kernels::KernelTable& k = kernels::kernels();
     switch (fn) {
-      case Fn::Sigmoid: return k.unary[static_cast<int>(kernels::UnaryOp::Sigmoid)](n, x, y);
-      case Fn::Tanh: return k.unary[static_cast<int>(kernels::UnaryOp::Tanh)](n, x, y);
-      case Fn::Relu: return k.unary[static_cast<int>(kernels::UnaryOp::Relu)](n, x, y);
-      default: break;
+      case Fn::Sigmoid:
+        return k.unary[static_cast<int>(kernels::UnaryOp::Sigmoid)](n, x, y);
+      case Fn::Tanh:
+        return k.unary[static_cast<int>(kernels::UnaryOp::Tanh)](n, x, y);
+      case Fn::Relu:
+        return k.unary[static_cast<int>(kernels::UnaryOp::Relu)](n, x, y);
+      default:
+        break;
     }
     for (int64_t i = 0; i < n; ++i) {
       const float v = x[i];
       switch (fn) {
-        case Fn::Affine: y[i] = alpha * v + beta; break;
-        case Fn::LeakyRelu: y[i] = v >= 0 ? v : alpha * v; break;
-        case Fn::ThresholdedRelu: y[i] = v > alpha ? v : 0.0f; break;
-        case Fn::ScaledTanh: y[i] = alpha * std::tanh(beta * v); break;
-        case Fn::HardSigmoid: y[i] = std::clamp(alpha * v + beta, 0.0f, 1.0f); break;
-        case Fn::Elu: y[i] = v >= 0 ? v : alpha * std::expm1(v); break;
-        case Fn::Softsign: y[i] = v / (1.0f + std::fabs(v)); break;
-        case Fn::Softplus: y[i] = v > 30.0f ? v : std::log1p(std::exp(v)); break;
-        default: break;
+        case Fn::Affine:
+          y[i] = alpha * v + beta;
+          break;
+        case Fn::LeakyRelu:
+          y[i] = v >= 0 ? v : alpha * v;
+          break;
+        case Fn::ThresholdedRelu:
+          y[i] = v > alpha ? v : 0.0f;
+          break;
+        case Fn::ScaledTanh:
+          y[i] = alpha * std::tanh(beta * v);
+          break;
+        case Fn::HardSigmoid:
+          y[i] = std::clamp(alpha * v + beta, 0.0f, 1.0f);
+          break;
+        case Fn::Elu:
+          y[i] = v >= 0 ? v : alpha * std::expm1(v);
+          break;
+        case Fn::Softsign:
+          y[i] = v / (1.0f + std::fabs(v));
+          break;
+        case Fn::Softplus:
+          y[i] = v > 30.0f ? v : std::log1p(std::exp(v));
+          break;
+        default:
+          break;
       }
     }
   }
@@ -58,7 +90,8 @@ std::vector<Activation> parse_activations(const NodeInfo& node, int per_directio
                                           const std::vector<std::string>& defaults) {
   std::vector<std::string> names = node.attr_strings("activations");
   if (names.empty()) {
-    for (int d = 0; d < directions; ++d) names.insert(names.end(), defaults.begin(), defaults.end());
+    for (int d = 0; d < directions; ++d)
+      names.insert(names.end(), defaults.begin(), defaults.end());
   }
   if (static_cast<int>(names.size()) != per_direction * directions) {
     node.fail("activations must list " + std::to_string(per_direction * directions) + " functions");
@@ -74,18 +107,36 @@ std::vector<Activation> parse_activations(const NodeInfo& node, int per_directio
       a.alpha = ai < alphas.size() ? alphas[ai++] : alpha_default;
       if (has_beta) a.beta = bi < betas.size() ? betas[bi++] : beta_default;
     };
-    if (name == "Sigmoid") a.fn = Fn::Sigmoid;
-    else if (name == "Tanh") a.fn = Fn::Tanh;
-    else if (name == "Relu") a.fn = Fn::Relu;
-    else if (name == "Affine") { a.fn = Fn::Affine; take(1.0f, 0.0f, true); }
-    else if (name == "LeakyRelu") { a.fn = Fn::LeakyRelu; take(0.01f, 0.0f, false); }
-    else if (name == "ThresholdedRelu") { a.fn = Fn::ThresholdedRelu; take(1.0f, 0.0f, false); }
-    else if (name == "ScaledTanh") { a.fn = Fn::ScaledTanh; take(1.0f, 1.0f, true); }
-    else if (name == "HardSigmoid") { a.fn = Fn::HardSigmoid; take(0.2f, 0.5f, true); }
-    else if (name == "Elu") { a.fn = Fn::Elu; take(1.0f, 0.0f, false); }
-    else if (name == "Softsign") a.fn = Fn::Softsign;
-    else if (name == "Softplus") a.fn = Fn::Softplus;
-    else node.fail("unsupported activation '" + name + "'");
+    if (name == "Sigmoid")
+      a.fn = Fn::Sigmoid;
+    else if (name == "Tanh")
+      a.fn = Fn::Tanh;
+    else if (name == "Relu")
+      a.fn = Fn::Relu;
+    else if (name == "Affine") {
+      a.fn = Fn::Affine;
+      take(1.0f, 0.0f, true);
+    } else if (name == "LeakyRelu") {
+      a.fn = Fn::LeakyRelu;
+      take(0.01f, 0.0f, false);
+    } else if (name == "ThresholdedRelu") {
+      a.fn = Fn::ThresholdedRelu;
+      take(1.0f, 0.0f, false);
+    } else if (name == "ScaledTanh") {
+      a.fn = Fn::ScaledTanh;
+      take(1.0f, 1.0f, true);
+    } else if (name == "HardSigmoid") {
+      a.fn = Fn::HardSigmoid;
+      take(0.2f, 0.5f, true);
+    } else if (name == "Elu") {
+      a.fn = Fn::Elu;
+      take(1.0f, 0.0f, false);
+    } else if (name == "Softsign")
+      a.fn = Fn::Softsign;
+    else if (name == "Softplus")
+      a.fn = Fn::Softplus;
+    else
+      node.fail("unsupported activation '" + name + "'");
     out.push_back(a);
   }
   return out;
@@ -98,19 +149,25 @@ class Recurrent final : public OpKernel {
   static constexpr int kActivations = kind == Kind::Lstm ? 3 : (kind == Kind::Gru ? 2 : 1);
 
   explicit Recurrent(const NodeInfo& node)
-      : hidden_(node.attr_int("hidden_size")), clip_(node.attr_float("clip", 0.0f)),
+      : hidden_(node.attr_int("hidden_size")),
+        clip_(node.attr_float("clip", 0.0f)),
         layout_(node.attr_int("layout", 0)),
         input_forget_(node.attr_int("input_forget", 0) != 0),
         linear_before_reset_(node.attr_int("linear_before_reset", 0) != 0) {
     const std::string direction = node.attr_string("direction", "forward");
-    if (direction == "forward") directions_ = 1;
-    else if (direction == "reverse") { directions_ = 1; reverse_only_ = true; }
-    else if (direction == "bidirectional") directions_ = 2;
-    else node.fail("unsupported direction '" + direction + "'");
+    if (direction == "forward")
+      directions_ = 1;
+    else if (direction == "reverse") {
+      directions_ = 1;
+      reverse_only_ = true;
+    } else if (direction == "bidirectional")
+      directions_ = 2;
+    else
+      node.fail("unsupported direction '" + direction + "'");
     if (hidden_ < 1) node.fail("hidden_size must be >= 1");
     if (layout_ != 0 && layout_ != 1) node.fail("layout must be 0 or 1");
     const std::vector<std::string> defaults =
-        kind == Kind::Lstm ? std::vector<std::string>{"Sigmoid", "Tanh", "Tanh"}
+        kind == Kind::Lstm  ? std::vector<std::string>{"Sigmoid", "Tanh", "Tanh"}
         : kind == Kind::Gru ? std::vector<std::string>{"Sigmoid", "Tanh"}
                             : std::vector<std::string>{"Tanh"};
     activations_ = parse_activations(node, kActivations, directions_, defaults);
@@ -126,14 +183,16 @@ class Recurrent final : public OpKernel {
     const Value* c0 = kind == Kind::Lstm ? ctx.input_or_null(6) : nullptr;
     const Value* p = kind == Kind::Lstm ? ctx.input_or_null(7) : nullptr;
     const int64_t H = hidden_, G = kGates, D = directions_;
-    if (x.type != ElemType::kFloat || x.shape.rank() != 3) ctx.fail("X must be float 3-D, got " + x.describe());
+    if (x.type != ElemType::kFloat || x.shape.rank() != 3)
+      ctx.fail("X must be float 3-D, got " + x.describe());
     const int64_t seq = layout_ == 0 ? x.shape[0] : x.shape[1];
     const int64_t batch = layout_ == 0 ? x.shape[1] : x.shape[0];
     const int64_t input = x.shape[2];
     auto expect = [&](const Value* v, std::initializer_list<int64_t> dims, const char* name) {
       if (v == nullptr) return;
       if (v->type != ElemType::kFloat || !(v->shape == Shape(dims))) {
-        ctx.fail(std::string(name) + " must be float " + Shape(dims).to_string() + ", got " + v->describe());
+        ctx.fail(std::string(name) + " must be float " + Shape(dims).to_string() + ", got " +
+                 v->describe());
       }
     };
     expect(&w, {D, G * H, input}, "W");
@@ -147,15 +206,23 @@ class Recurrent final : public OpKernel {
       ctx.fail("sequence_lens must be int32 [" + std::to_string(batch) + "]");
     }
     for (int64_t i = 0; lens != nullptr && i < batch; ++i) {
-      if (int_at(*lens, i) < 0 || int_at(*lens, i) > seq) ctx.fail("sequence_lens value out of range");
+      if (int_at(*lens, i) < 0 || int_at(*lens, i) > seq)
+        ctx.fail("sequence_lens value out of range");
     }
     const Shape y_shape = layout_ == 0 ? Shape{seq, D, batch, H} : Shape{batch, seq, D, H};
     const Shape state_shape = layout_ == 0 ? Shape{D, batch, H} : Shape{batch, D, H};
-    float* y = ctx.output_wanted(0) ? ctx.allocate_output(0, ElemType::kFloat, y_shape).template mutable_data<float>() : nullptr;
-    float* y_h = ctx.output_count() > 1 && ctx.output_wanted(1)
-                     ? ctx.allocate_output(1, ElemType::kFloat, state_shape).template mutable_data<float>() : nullptr;
-    float* y_c = kind == Kind::Lstm && ctx.output_count() > 2 && ctx.output_wanted(2)
-                     ? ctx.allocate_output(2, ElemType::kFloat, state_shape).template mutable_data<float>() : nullptr;
+    float* y =
+        ctx.output_wanted(0)
+            ? ctx.allocate_output(0, ElemType::kFloat, y_shape).template mutable_data<float>()
+            : nullptr;
+    float* y_h =
+        ctx.output_count() > 1 && ctx.output_wanted(1)
+            ? ctx.allocate_output(1, ElemType::kFloat, state_shape).template mutable_data<float>()
+            : nullptr;
+    float* y_c =
+        kind == Kind::Lstm && ctx.output_count() > 2 && ctx.output_wanted(2)
+            ? ctx.allocate_output(2, ElemType::kFloat, state_shape).template mutable_data<float>()
+            : nullptr;
     if (y != nullptr) std::fill(y, y + y_shape.element_count(), 0.0f);
 
     // Scratch: input projections, recurrent projections, states.
@@ -164,7 +231,10 @@ class Recurrent final : public OpKernel {
     float* h = ctx.scratch<float>(static_cast<size_t>(batch * H));
     float* c = ctx.scratch<float>(static_cast<size_t>(batch * H));
     float* h_next = ctx.scratch<float>(static_cast<size_t>(batch * H));
-    float* xs = layout_ == 0 ? nullptr : ctx.scratch<float>(static_cast<size_t>(std::max<int64_t>(1, seq * batch * input)));
+    float* xs =
+        layout_ == 0
+            ? nullptr
+            : ctx.scratch<float>(static_cast<size_t>(std::max<int64_t>(1, seq * batch * input)));
     const float* px = x.data<float>();
     if (layout_ == 1) {  // [batch, seq, input] -> [seq, batch, input]
       for (int64_t bi = 0; bi < batch; ++bi) {
@@ -184,8 +254,8 @@ class Recurrent final : public OpKernel {
       const float* peep = p != nullptr ? p->data<float>() + dir * 3 * H : nullptr;
       const Activation* act = activations_.data() + dir * kActivations;
       if (seq * batch > 0 && input > 0) {
-        kernels::gemm_f32(kernels::Transpose::No, kernels::Transpose::Yes, seq * batch, G * H, input,
-                          1.0f, px, input, wd, input, 0.0f, xw, G * H);
+        kernels::gemm_f32(kernels::Transpose::No, kernels::Transpose::Yes, seq * batch, G * H,
+                          input, 1.0f, px, input, wd, input, 0.0f, xw, G * H);
       } else {
         std::fill(xw, xw + seq * batch * G * H, 0.0f);
       }
@@ -197,8 +267,8 @@ class Recurrent final : public OpKernel {
         }
       }
       for (int64_t s = 0; s < seq; ++s) {
-        kernels::gemm_f32(kernels::Transpose::No, kernels::Transpose::Yes, batch, G * H, H, 1.0f,
-                          h, H, rd, H, 0.0f, hr, G * H);
+        kernels::gemm_f32(kernels::Transpose::No, kernels::Transpose::Yes, batch, G * H, H, 1.0f, h,
+                          H, rd, H, 0.0f, hr, G * H);
         for (int64_t bi = 0; bi < batch; ++bi) {
           const int64_t len = lens != nullptr ? int_at(*lens, bi) : seq;
           if (s >= len) continue;
@@ -218,8 +288,10 @@ class Recurrent final : public OpKernel {
       }
       for (int64_t bi = 0; bi < batch; ++bi) {
         const int64_t at = layout_ == 0 ? (dir * batch + bi) * H : (bi * D + dir) * H;
-        if (y_h != nullptr) std::memcpy(y_h + at, h + bi * H, static_cast<size_t>(H) * sizeof(float));
-        if (y_c != nullptr) std::memcpy(y_c + at, c + bi * H, static_cast<size_t>(H) * sizeof(float));
+        if (y_h != nullptr)
+          std::memcpy(y_h + at, h + bi * H, static_cast<size_t>(H) * sizeof(float));
+        if (y_c != nullptr)
+          std::memcpy(y_c + at, c + bi * H, static_cast<size_t>(H) * sizeof(float));
       }
     }
   }
@@ -232,7 +304,8 @@ class Recurrent final : public OpKernel {
 
   // One time step of one batch entry. gates holds H_{t-1}·Rᵀ on entry (all G gates).
   void step(float* gates, const float* xg, const float* wb, const float* rb, const float* peep,
-            const Activation* act, const float* rd, const float* h_prev, float* c, float* h_out) const {
+            const Activation* act, const float* rd, const float* h_prev, float* c,
+            float* h_out) const {
     const int64_t H = hidden_;
     if constexpr (kind == Kind::Lstm) {
       // Gate order in W/R/B: i, o, f, c. Peepholes P: i, o, f.
@@ -270,7 +343,8 @@ class Recurrent final : public OpKernel {
       float* gz = gates;
       float* gr = gates + H;
       float* gh = gates + 2 * H;
-      for (int64_t j = 0; j < 2 * H; ++j) gates[j] += xg[j] + (wb != nullptr ? wb[j] + rb[j] : 0.0f);
+      for (int64_t j = 0; j < 2 * H; ++j)
+        gates[j] += xg[j] + (wb != nullptr ? wb[j] + rb[j] : 0.0f);
       clip(gates, 2 * H);
       act[0].apply(2 * H, gates, gates);
       if (linear_before_reset_) {
@@ -283,7 +357,8 @@ class Recurrent final : public OpKernel {
         const float* rh = rd + 2 * H * H;
         for (int64_t j = 0; j < H; ++j) {
           double acc = 0;
-          for (int64_t k = 0; k < H; ++k) acc += static_cast<double>(gr[k] * h_prev[k]) * rh[j * H + k];
+          for (int64_t k = 0; k < H; ++k)
+            acc += static_cast<double>(gr[k] * h_prev[k]) * rh[j * H + k];
           gh[j] = static_cast<float>(acc) + xg[2 * H + j] +
                   (wb != nullptr ? wb[2 * H + j] + rb[2 * H + j] : 0.0f);
         }

@@ -12,17 +12,21 @@ using namespace ops;  // NOLINT: the op-family helpers of ops_util.h
 class ShapeOp final : public OpKernel {
  public:
   explicit ShapeOp(const NodeInfo& node)
-      : start_(node.attr_int("start", 0)), end_(node.attr_int("end", kMaxRank + 1)),
+      : start_(node.attr_int("start", 0)),
+        end_(node.attr_int("end", kMaxRank + 1)),
         has_end_(node.has_attr("end")) {}
   void compute(OpContext& ctx) const override {
     const Value& x = ctx.input(0);
     const int64_t rank = x.shape.rank();
-    auto clamp_axis = [rank](int64_t a) { return std::clamp<int64_t>(a < 0 ? a + rank : a, 0, rank); };
+    auto clamp_axis = [rank](int64_t a) {
+      return std::clamp<int64_t>(a < 0 ? a + rank : a, 0, rank);
+    };
     const int64_t begin = clamp_axis(start_);
     const int64_t end = has_end_ ? clamp_axis(end_) : rank;
     const int64_t n = std::max<int64_t>(0, end - begin);
     Value& y = ctx.allocate_output(0, ElemType::kInt64, Shape{n});
-    for (int64_t i = 0; i < n; ++i) y.mutable_data<int64_t>()[i] = x.shape[static_cast<int>(begin + i)];
+    for (int64_t i = 0; i < n; ++i)
+      y.mutable_data<int64_t>()[i] = x.shape[static_cast<int>(begin + i)];
   }
 
  private:
@@ -55,7 +59,8 @@ class Reshape final : public OpKernel {
     const Value& x = ctx.input(0);
     const Value& shape = ctx.input(1);
     const int64_t n = require_int_list(ctx, shape, "shape");
-    if (n > kMaxRank) ctx.fail("shape has rank " + std::to_string(n) + " > " + std::to_string(kMaxRank));
+    if (n > kMaxRank)
+      ctx.fail("shape has rank " + std::to_string(n) + " > " + std::to_string(kMaxRank));
     Shape out;
     out.resize(static_cast<int>(n));
     int infer = -1;
@@ -63,7 +68,8 @@ class Reshape final : public OpKernel {
     for (int i = 0; i < n; ++i) {
       int64_t d = int_at(shape, i);
       if (d == 0 && !allow_zero_) {
-        if (i >= x.shape.rank()) ctx.fail("shape[" + std::to_string(i) + "] = 0 has no input dim to copy");
+        if (i >= x.shape.rank())
+          ctx.fail("shape[" + std::to_string(i) + "] = 0 has no input dim to copy");
         d = x.shape[i];
       }
       if (d == -1) {
@@ -143,7 +149,8 @@ class SqueezeOp final : public OpKernel {
       }
       for (int i = 0; i < count; ++i) {
         const int a = normalize_axis(axes[i], in_rank, ctx.node(), "axes");
-        if (x.shape[a] != 1) ctx.fail("cannot squeeze axis " + std::to_string(a) + " of " + x.describe());
+        if (x.shape[a] != 1)
+          ctx.fail("cannot squeeze axis " + std::to_string(a) + " of " + x.describe());
         removed[a] = true;
       }
       for (int d = 0; d < in_rank; ++d) {
@@ -161,7 +168,8 @@ class SqueezeOp final : public OpKernel {
 // Reads a shape from a 1-D int64 tensor; fails on negative dims.
 Shape shape_from_value(const OpContext& ctx, const Value& v) {
   const int64_t n = require_int_list(ctx, v, "shape");
-  if (n > kMaxRank) ctx.fail("shape rank " + std::to_string(n) + " exceeds " + std::to_string(kMaxRank));
+  if (n > kMaxRank)
+    ctx.fail("shape rank " + std::to_string(n) + " exceeds " + std::to_string(kMaxRank));
   Shape s;
   for (int i = 0; i < n; ++i) {
     const int64_t d = int_at(v, i);
@@ -211,9 +219,9 @@ class Range final : public OpKernel {
       using T = decltype(tag);
       const T s = start.data<T>()[0], l = limit.data<T>()[0], d = delta.data<T>()[0];
       if (d == 0) ctx.fail("delta is zero");
-      const double count_f = std::ceil((static_cast<double>(l) - static_cast<double>(s)) /
-                                       static_cast<double>(d));
-      if (count_f > 1e10) ctx.fail("range is too long");
+      const double count_f =
+          std::ceil((static_cast<double>(l) - static_cast<double>(s)) / static_cast<double>(d));
+      if (std::isnan(count_f) || count_f > 1e10) ctx.fail("range length is not finite or too long");
       const int64_t n = std::max<int64_t>(0, static_cast<int64_t>(count_f));
       Value& y = ctx.allocate_output(0, start.type, Shape{n});
       T* py = y.mutable_data<T>();
@@ -305,11 +313,13 @@ void cast_value(const OpContext& ctx, const Value& x, Value& y) {
   const bool half_out = y.type == ElemType::kFloat16 || y.type == ElemType::kBFloat16;
   if (half_in || half_out) {
     // Through float (exact for every half value; float -> half rounds to nearest even).
-    float* tmp = const_cast<OpContext&>(ctx).scratch<float>(static_cast<size_t>(std::max<int64_t>(n, 1)));
+    float* tmp =
+        const_cast<OpContext&>(ctx).scratch<float>(static_cast<size_t>(std::max<int64_t>(n, 1)));
     if (half_in) {
       const uint16_t* p = x.data<uint16_t>();
       for (int64_t i = 0; i < n; ++i) {
-        tmp[i] = x.type == ElemType::kFloat16 ? kernels::fp16_to_fp32(p[i]) : kernels::bf16_to_fp32(p[i]);
+        tmp[i] = x.type == ElemType::kFloat16 ? kernels::fp16_to_fp32(p[i])
+                                              : kernels::bf16_to_fp32(p[i]);
       }
     } else if (x.type == ElemType::kDouble && y.type == ElemType::kFloat16) {
       // Round once, from double, to avoid double rounding through float.
@@ -326,7 +336,8 @@ void cast_value(const OpContext& ctx, const Value& x, Value& y) {
     if (half_out) {
       uint16_t* q = y.mutable_data<uint16_t>();
       for (int64_t i = 0; i < n; ++i) {
-        q[i] = y.type == ElemType::kFloat16 ? kernels::fp32_to_fp16(tmp[i]) : kernels::fp32_to_bf16(tmp[i]);
+        q[i] = y.type == ElemType::kFloat16 ? kernels::fp32_to_fp16(tmp[i])
+                                            : kernels::fp32_to_bf16(tmp[i]);
       }
     } else if (!visit_castable(y.type, [&](auto tag) {
                  using D = decltype(tag);
@@ -352,7 +363,8 @@ void cast_value(const OpContext& ctx, const Value& x, Value& y) {
 class Cast final : public OpKernel {
  public:
   explicit Cast(const NodeInfo& node) : to_(static_cast<ElemType>(node.attr_int("to"))) {
-    if (elem_size(to_) == 0) node.fail("unsupported target type " + std::to_string(node.attr_int("to")));
+    if (elem_size(to_) == 0)
+      node.fail("unsupported target type " + std::to_string(node.attr_int("to")));
   }
   void compute(OpContext& ctx) const override {
     const Value& x = ctx.input(0);

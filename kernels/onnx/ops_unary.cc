@@ -47,8 +47,8 @@ class FloatUnary final : public OpKernel {
       const uint16_t* px = x.data<uint16_t>();
       uint16_t* py = y.mutable_data<uint16_t>();
       for (int64_t i = 0; i < n; ++i) {
-        py[i] = kernels::fp32_to_fp16(
-            static_cast<float>(fn_(double{kernels::fp16_to_fp32(px[i])})));
+        py[i] =
+            kernels::fp32_to_fp16(static_cast<float>(fn_(double{kernels::fp16_to_fp32(px[i])})));
       }
       return;
     }
@@ -159,14 +159,14 @@ class IsNanOrInf final : public OpKernel {
     Value& y = ctx.allocate_output(0, ElemType::kBool, x.shape);
     bool* py = y.mutable_data<bool>();
     const int64_t n = x.element_count();
-    if (x.type != ElemType::kFloat && x.type != ElemType::kDouble &&
-        x.type != ElemType::kFloat16) {
+    if (x.type != ElemType::kFloat && x.type != ElemType::kDouble && x.type != ElemType::kFloat16) {
       ctx.fail("input must be floating point, got " + x.describe());
     }
     for (int64_t i = 0; i < n; ++i) {
       const double v = numeric_at(x, i);
-      py[i] = is_nan_ ? std::isnan(v)
-                      : (std::isinf(v) && ((v > 0 && detect_positive_) || (v < 0 && detect_negative_)));
+      py[i] = is_nan_
+                  ? std::isnan(v)
+                  : (std::isinf(v) && ((v > 0 && detect_positive_) || (v < 0 && detect_negative_)));
     }
   }
 
@@ -174,26 +174,28 @@ class IsNanOrInf final : public OpKernel {
   bool is_nan_, detect_negative_, detect_positive_;
 };
 
-double sign_of(double v) { return v > 0 ? 1.0 : (v < 0 ? -1.0 : 0.0); }
+double sign_of(double v) {
+  return v > 0 ? 1.0 : (v < 0 ? -1.0 : 0.0);
+}
 
 }  // namespace
 
 void register_unary_ops(OpRegistry& registry) {
   using kernels::UnaryOp;
-  add_row_unary(registry, "Abs", 6, UnaryOp::Abs, [](double v) { return std::fabs(v); }, true);
-  add_row_unary(registry, "Neg", 6, UnaryOp::Neg, [](double v) { return -v; }, true);
+  add_row_unary(
+      registry, "Abs", 6, UnaryOp::Abs, [](double v) { return std::fabs(v); }, true);
+  add_row_unary(
+      registry, "Neg", 6, UnaryOp::Neg, [](double v) { return -v; }, true);
   add_row_unary(registry, "Exp", 6, UnaryOp::Exp, [](double v) { return std::exp(v); });
   add_row_unary(registry, "Log", 6, UnaryOp::Log, [](double v) { return std::log(v); });
   add_row_unary(registry, "Sqrt", 6, UnaryOp::Sqrt, [](double v) { return std::sqrt(v); });
-  add_row_unary(registry, "Relu", 6, UnaryOp::Relu, [](double v) { return v > 0 ? v : 0.0; },
-                true);
+  add_row_unary(
+      registry, "Relu", 6, UnaryOp::Relu, [](double v) { return v > 0 ? v : 0.0; }, true);
   add_row_unary(registry, "Tanh", 6, UnaryOp::Tanh, [](double v) { return std::tanh(v); });
   add_row_unary(registry, "Sigmoid", 6, UnaryOp::Sigmoid,
                 [](double v) { return 1.0 / (1.0 + std::exp(-v)); });
 
-  const auto plain = [](double (*f)(double)) {
-    return [f](const NodeInfo&) { return f; };
-  };
+  const auto plain = [](double (*f)(double)) { return [f](const NodeInfo&) { return f; }; };
   add_unary(registry, "Reciprocal", 6, kLatestOpset, plain([](double v) { return 1.0 / v; }));
   add_unary(registry, "Ceil", 6, kLatestOpset, plain([](double v) { return std::ceil(v); }));
   add_unary(registry, "Floor", 6, kLatestOpset, plain([](double v) { return std::floor(v); }));
@@ -212,9 +214,8 @@ void register_unary_ops(OpRegistry& registry) {
   add_unary(registry, "Asinh", 9, kLatestOpset, plain([](double v) { return std::asinh(v); }));
   add_unary(registry, "Acosh", 9, kLatestOpset, plain([](double v) { return std::acosh(v); }));
   add_unary(registry, "Atanh", 9, kLatestOpset, plain([](double v) { return std::atanh(v); }));
-  add_unary(registry, "Softplus", 1, kLatestOpset, plain([](double v) {
-              return v > 30 ? v : std::log1p(std::exp(v));
-            }));
+  add_unary(registry, "Softplus", 1, kLatestOpset,
+            plain([](double v) { return v > 30 ? v : std::log1p(std::exp(v)); }));
   add_unary(registry, "Softsign", 1, kLatestOpset,
             plain([](double v) { return v / (1.0 + std::fabs(v)); }));
 
@@ -228,7 +229,9 @@ void register_unary_ops(OpRegistry& registry) {
   });
   add_unary(registry, "Celu", 12, kLatestOpset, [](const NodeInfo& node) {
     const double alpha = node.attr_float("alpha", 1.0f);
-    return [alpha](double v) { return std::max(0.0, v) + std::min(0.0, alpha * std::expm1(v / alpha)); };
+    return [alpha](double v) {
+      return std::max(0.0, v) + std::min(0.0, alpha * std::expm1(v / alpha));
+    };
   });
   add_unary(registry, "Selu", 6, kLatestOpset, [](const NodeInfo& node) {
     const double alpha = node.attr_float("alpha", 1.67326319217681884765625f);
@@ -240,9 +243,8 @@ void register_unary_ops(OpRegistry& registry) {
     const double beta = node.attr_float("beta", 0.5f);
     return [alpha, beta](double v) { return std::clamp(alpha * v + beta, 0.0, 1.0); };
   });
-  add_unary(registry, "HardSwish", 14, kLatestOpset, plain([](double v) {
-              return v * std::clamp(v / 6.0 + 0.5, 0.0, 1.0);
-            }));
+  add_unary(registry, "HardSwish", 14, kLatestOpset,
+            plain([](double v) { return v * std::clamp(v / 6.0 + 0.5, 0.0, 1.0); }));
   add_unary(registry, "ThresholdedRelu", 10, kLatestOpset, [](const NodeInfo& node) {
     const double alpha = node.attr_float("alpha", 1.0f);
     return [alpha](double v) { return v > alpha ? v : 0.0; };

@@ -45,7 +45,9 @@ inline int64_t int_at(const Value& v, int64_t i) {
   return v.data<int32_t>()[i];
 }
 
-inline bool is_int_index_type(ElemType t) { return t == ElemType::kInt64 || t == ElemType::kInt32; }
+inline bool is_int_index_type(ElemType t) {
+  return t == ElemType::kInt64 || t == ElemType::kInt32;
+}
 
 // Fails unless v is an int32/int64 tensor of rank <= 1; returns its element count.
 inline int64_t require_int_list(const OpContext& ctx, const Value& v, std::string_view what) {
@@ -58,20 +60,34 @@ inline int64_t require_int_list(const OpContext& ctx, const Value& v, std::strin
 // Float value of element i of any numeric tensor (float16/bfloat16 included).
 inline double numeric_at(const Value& v, int64_t i) {
   switch (v.type) {
-    case ElemType::kFloat: return v.data<float>()[i];
-    case ElemType::kDouble: return v.data<double>()[i];
-    case ElemType::kFloat16: return kernels::fp16_to_fp32(v.data<uint16_t>()[i]);
-    case ElemType::kBFloat16: return kernels::bf16_to_fp32(v.data<uint16_t>()[i]);
-    case ElemType::kInt8: return v.data<int8_t>()[i];
-    case ElemType::kUint8: return v.data<uint8_t>()[i];
-    case ElemType::kInt16: return v.data<int16_t>()[i];
-    case ElemType::kUint16: return v.data<uint16_t>()[i];
-    case ElemType::kInt32: return v.data<int32_t>()[i];
-    case ElemType::kInt64: return static_cast<double>(v.data<int64_t>()[i]);
-    case ElemType::kUint32: return v.data<uint32_t>()[i];
-    case ElemType::kUint64: return static_cast<double>(v.data<uint64_t>()[i]);
-    case ElemType::kBool: return v.data<bool>()[i] ? 1.0 : 0.0;
-    default: return 0.0;
+    case ElemType::kFloat:
+      return v.data<float>()[i];
+    case ElemType::kDouble:
+      return v.data<double>()[i];
+    case ElemType::kFloat16:
+      return kernels::fp16_to_fp32(v.data<uint16_t>()[i]);
+    case ElemType::kBFloat16:
+      return kernels::bf16_to_fp32(v.data<uint16_t>()[i]);
+    case ElemType::kInt8:
+      return v.data<int8_t>()[i];
+    case ElemType::kUint8:
+      return v.data<uint8_t>()[i];
+    case ElemType::kInt16:
+      return v.data<int16_t>()[i];
+    case ElemType::kUint16:
+      return v.data<uint16_t>()[i];
+    case ElemType::kInt32:
+      return v.data<int32_t>()[i];
+    case ElemType::kInt64:
+      return static_cast<double>(v.data<int64_t>()[i]);
+    case ElemType::kUint32:
+      return v.data<uint32_t>()[i];
+    case ElemType::kUint64:
+      return static_cast<double>(v.data<uint64_t>()[i]);
+    case ElemType::kBool:
+      return v.data<bool>()[i] ? 1.0 : 0.0;
+    default:
+      return 0.0;
   }
 }
 
@@ -80,17 +96,38 @@ inline double numeric_at(const Value& v, int64_t i) {
 template <typename Fn>
 bool visit_numeric(ElemType type, Fn&& fn) {
   switch (type) {
-    case ElemType::kFloat: fn(float{}); return true;
-    case ElemType::kDouble: fn(double{}); return true;
-    case ElemType::kInt8: fn(int8_t{}); return true;
-    case ElemType::kUint8: fn(uint8_t{}); return true;
-    case ElemType::kInt16: fn(int16_t{}); return true;
-    case ElemType::kUint16: fn(uint16_t{}); return true;
-    case ElemType::kInt32: fn(int32_t{}); return true;
-    case ElemType::kInt64: fn(int64_t{}); return true;
-    case ElemType::kUint32: fn(uint32_t{}); return true;
-    case ElemType::kUint64: fn(uint64_t{}); return true;
-    default: return false;
+    case ElemType::kFloat:
+      fn(float{});
+      return true;
+    case ElemType::kDouble:
+      fn(double{});
+      return true;
+    case ElemType::kInt8:
+      fn(int8_t{});
+      return true;
+    case ElemType::kUint8:
+      fn(uint8_t{});
+      return true;
+    case ElemType::kInt16:
+      fn(int16_t{});
+      return true;
+    case ElemType::kUint16:
+      fn(uint16_t{});
+      return true;
+    case ElemType::kInt32:
+      fn(int32_t{});
+      return true;
+    case ElemType::kInt64:
+      fn(int64_t{});
+      return true;
+    case ElemType::kUint32:
+      fn(uint32_t{});
+      return true;
+    case ElemType::kUint64:
+      fn(uint64_t{});
+      return true;
+    default:
+      return false;
   }
 }
 

@@ -31,6 +31,10 @@ const char* kNodeTests = "/usr/share/libonnx-testdata/data/node";
 
 // Tests known to fail, with the reason. Keep short; each entry is a bug or a documented gap.
 const std::map<std::string, std::string> kKnownFailures = {
+    {"test_training_dropout", "expected values come from NumPy's random generator"},
+    {"test_training_dropout_default", "expected values come from NumPy's random generator"},
+    {"test_training_dropout_default_mask", "expected values come from NumPy's random generator"},
+    {"test_training_dropout_mask", "expected values come from NumPy's random generator"},
     {"test_if_seq", "sequence types are not supported"},
     {"test_if_opt", "optional types are not supported"},
     {"test_loop13_seq", "sequence types are not supported"},

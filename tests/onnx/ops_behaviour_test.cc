@@ -90,12 +90,13 @@ TEST(RandomUniformLike, StaysInRangeWithUniformMoments) {
   }
   double mean, std_dev;
   mean_and_std(v, &mean, &std_dev);
-  EXPECT_NEAR(mean, 1.0, 0.02);                    // (low + high) / 2
+  EXPECT_NEAR(mean, 1.0, 0.02);                       // (low + high) / 2
   EXPECT_NEAR(std_dev, 4.0 / std::sqrt(12.0), 0.02);  // (high - low) / sqrt(12)
 }
 
 // Runs a two-input int32 model elementwise.
-std::vector<int32_t> run_int(const std::string& name, std::vector<int32_t> a, std::vector<int32_t> b) {
+std::vector<int32_t> run_int(const std::string& name, std::vector<int32_t> a,
+                             std::vector<int32_t> b) {
   kernels::ThreadPool pool(1);
   Session session(load(name), pool);
   const auto n = static_cast<int64_t>(a.size());
@@ -121,10 +122,13 @@ TEST(IntegerArithmetic, ModTakesTheDivisorsSignAndNeverTraps) {
 TEST(Cast, FloatToInt8TruncatesAndSaturates) {
   kernels::ThreadPool pool(1);
   Session session(load("cast_float_to_int8"), pool);
-  std::vector<float> x = {1.9f, -1.9f, 300.0f, -300.0f, std::numeric_limits<float>::quiet_NaN(),
+  std::vector<float> x = {1.9f,
+                          -1.9f,
+                          300.0f,
+                          -300.0f,
+                          std::numeric_limits<float>::quiet_NaN(),
                           std::numeric_limits<float>::infinity()};
-  const std::vector<Value> out =
-      session.run({{"x", Value{ElemType::kFloat, Shape{6}, x.data()}}});
+  const std::vector<Value> out = session.run({{"x", Value{ElemType::kFloat, Shape{6}, x.data()}}});
   ASSERT_EQ(out[0].type, ElemType::kInt8);
   const int8_t* q = out[0].data<int8_t>();
   EXPECT_EQ(std::vector<int8_t>(q, q + 6), (std::vector<int8_t>{1, -1, 127, -128, 0, 127}));

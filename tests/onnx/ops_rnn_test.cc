@@ -28,7 +28,8 @@ struct CaseRun {
     auto model = Model::load((dir / "model.onnx").string());
     for (const char* kind : {"input", "output"}) {
       for (int i = 0;; ++i) {
-        const fs::path p = dir / "test_data_set_0" / (std::string(kind) + "_" + std::to_string(i) + ".pb");
+        const fs::path p =
+            dir / "test_data_set_0" / (std::string(kind) + "_" + std::to_string(i) + ".pb");
         if (!fs::exists(p)) break;
         (kind[0] == 'i' ? inputs : expected).push_back(load_tensor_file(p.string()));
       }
@@ -56,7 +57,8 @@ void expect_close(const CaseRun& r, double atol) {
     ASSERT_EQ(e.shape, g.shape) << e.describe() << " vs " << g.describe();
     double worst = 0;
     for (int64_t i = 0; i < e.element_count(); ++i) {
-      worst = std::max(worst, std::fabs(static_cast<double>(e.data<float>()[i]) - g.data<float>()[i]));
+      worst =
+          std::max(worst, std::fabs(static_cast<double>(e.data<float>()[i]) - g.data<float>()[i]));
     }
     EXPECT_LE(worst, atol);
   }
@@ -89,7 +91,8 @@ TEST(LstmCellState, DiffersFromHiddenStateAndEndsTheSequence) {
   double diff_c = 0;
   for (int64_t i = 0; i < per_step; ++i) {
     EXPECT_FLOAT_EQ(y.data<float>()[(seq - 1) * per_step + i], y_h.data<float>()[i]);
-    diff_c = std::max(diff_c, std::fabs(static_cast<double>(y_c.data<float>()[i]) - y_h.data<float>()[i]));
+    diff_c = std::max(diff_c,
+                      std::fabs(static_cast<double>(y_c.data<float>()[i]) - y_h.data<float>()[i]));
     // |h| = |o * tanh(c)| < |tanh(c)| <= 1, and h has the sign of c.
     EXPECT_LT(std::fabs(y_h.data<float>()[i]), std::tanh(std::fabs(y_c.data<float>()[i])) + 1e-6);
   }
