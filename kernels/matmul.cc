@@ -88,9 +88,8 @@ void matmul(const Tensor& w, const Tensor& x, const Tensor& y, ThreadPool& pool,
     const int64_t max_block = std::max<int64_t>(1, kTileActivationBytes / act_row_bytes);
     const int64_t even_parts = (batch + max_block - 1) / max_block;
     const int64_t even_block = (batch + even_parts - 1) / even_parts;
-    const int64_t batch_block =
-        std::min(batch, (even_block + kTileBatchMultiple - 1) / kTileBatchMultiple *
-                            kTileBatchMultiple);
+    const int64_t batch_block = std::min(
+        batch, (even_block + kTileBatchMultiple - 1) / kTileBatchMultiple * kTileBatchMultiple);
     const int64_t batch_blocks = (batch + batch_block - 1) / batch_block;
     const int64_t row_blocks = (rows + kTileRows - 1) / kTileRows;
     const int64_t y_stride_floats = y_stride / 4;

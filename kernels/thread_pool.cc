@@ -7,9 +7,11 @@
 namespace parley::kernels {
 namespace {
 thread_local bool t_inside_pool_range = false;
-// Waiting threads first spin with the CPU's pause hint (decode calls the pool hundreds of times
-// per token, so the next job usually comes within microseconds), then yield, then sleep.
-constexpr int kPauseIterations = 20000;  // roughly 0.2-1 ms
+// Waiting threads first spin briefly with the CPU's pause hint (decode calls the pool hundreds of
+// times per token, so the next job usually comes within microseconds), then yield, then sleep.
+// The pause phase is kept short: on an appliance the engines share few cores, and a long spin
+// while the thread we wait for is descheduled costs far more than it saves.
+constexpr int kPauseIterations = 1000;  // roughly 10-40 us
 constexpr int kYieldIterations = 200;
 
 inline void cpu_relax() {
