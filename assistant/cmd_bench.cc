@@ -1,4 +1,5 @@
 // parley bench llm MODEL: prefill and decode speed, one JSON line.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -10,6 +11,8 @@
 
 #include "assistant/commands.h"
 #include "kernels/cpu.h"
+#include "kernels/onnx/model.h"
+#include "kernels/onnx/session.h"
 #include "kernels/thread_pool.h"
 #include "llm/model.h"
 #include "llm/session.h"
@@ -74,6 +77,47 @@ void bench_llm(const BenchOptions& o) {
   std::printf("%s\n", j.dump().c_str());
 }
 
+struct OnnxBenchOptions {
+  std::string model_path;
+  std::string inputs_dir;
+  int threads = 1;
+  int runs = 10;
+};
+
+// Runs an ONNX model on the input_N.pb files of an ONNX test-data folder (graph input order).
+void bench_onnx(const OnnxBenchOptions& o) {
+  using clock = std::chrono::steady_clock;
+  auto model = onnx::Model::load(o.model_path);
+  std::vector<onnx::OwnedValue> inputs;
+  for (size_t i = 0; i < model->inputs().size(); ++i) {
+    const std::string path = o.inputs_dir + "/input_" + std::to_string(i) + ".pb";
+    inputs.push_back(onnx::load_tensor_file(path));
+  }
+  std::vector<std::pair<std::string, onnx::Value>> feeds;
+  for (size_t i = 0; i < inputs.size(); ++i) feeds.emplace_back(model->inputs()[i].name, inputs[i].value);
+  kernels::ThreadPool pool(o.threads);
+  onnx::Session session(model, pool);
+  const auto first_start = clock::now();
+  session.run(feeds);  // warm-up: page faults, arena growth
+  const double first_ms = std::chrono::duration<double, std::milli>(clock::now() - first_start).count();
+  std::vector<double> times;
+  for (int r = 0; r < o.runs; ++r) {
+    const auto start = clock::now();
+    session.run(feeds);
+    times.push_back(std::chrono::duration<double, std::milli>(clock::now() - start).count());
+  }
+  std::sort(times.begin(), times.end());
+  nlohmann::json j;
+  j["model"] = o.model_path;
+  j["threads"] = o.threads;
+  j["runs"] = o.runs;
+  j["first_run_ms"] = first_ms;
+  j["best_ms"] = times.front();
+  j["median_ms"] = times[times.size() / 2];
+  j["isa"] = std::string(kernels::isa_name(kernels::active_isa()));
+  std::printf("%s\n", j.dump().c_str());
+}
+
 }  // namespace
 
 void add_bench_command(CLI::App& app) {
@@ -87,6 +131,14 @@ void add_bench_command(CLI::App& app) {
   llm_cmd->add_option("--gen-tokens", o->gen_tokens, "Generated tokens")->capture_default_str()->check(CLI::PositiveNumber);
   llm_cmd->add_option("--repetitions", o->repetitions, "Runs; the best is reported")->capture_default_str()->check(CLI::PositiveNumber);
   llm_cmd->callback([o] { bench_llm(*o); });
+
+  auto onnx_options = std::make_shared<OnnxBenchOptions>();
+  CLI::App* onnx_cmd = bench->add_subcommand("onnx", "Milliseconds per run of an ONNX model on input_N.pb files (one JSON line)");
+  onnx_cmd->add_option("model", onnx_options->model_path, "ONNX model")->required()->check(CLI::ExistingFile);
+  onnx_cmd->add_option("--inputs", onnx_options->inputs_dir, "Folder with input_0.pb, input_1.pb, ... in graph input order")->required()->check(CLI::ExistingDirectory);
+  onnx_cmd->add_option("--threads", onnx_options->threads, "Threads")->capture_default_str()->check(CLI::PositiveNumber);
+  onnx_cmd->add_option("--runs", onnx_options->runs, "Timed runs after one warm-up")->capture_default_str()->check(CLI::PositiveNumber);
+  onnx_cmd->callback([onnx_options] { bench_onnx(*onnx_options); });
 }
 
 }  // namespace parley::assistant

@@ -39,6 +39,7 @@ struct Tables {
   Tables() {
     KernelTable table;
     table.isa = Isa::Scalar;
+    for (int t = 0; t < kDTypeCount; ++t) table.dequantize_row[t] = dtype_traits(static_cast<DType>(t)).to_float;
     apply(kScalarKernels, table);
     by_isa[0] = std::make_unique<KernelTable>(table);
     if (isa_supported(Isa::Avx2)) {

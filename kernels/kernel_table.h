@@ -58,6 +58,8 @@ struct KernelTable {
   // --- dot products and activation conversion ------------------------------------------------
   VecDotFn vec_dot[kDTypeCount] = {};          // null where the dtype has no dot product
   FromFloatFn quantize_row[kDTypeCount] = {};  // optimized from_float (Q8_0, Q8_K, F16, ...)
+  // Optimized to_float; every slot is filled (the scalar table starts from dtype_traits).
+  ToFloatFn dequantize_row[kDTypeCount] = {};
   GemmTileFn gemm_tile[kDTypeCount] = {};      // set wherever vec_dot is (qgemm_*.cc)
 
   // --- f32 row primitives ---------------------------------------------------------------------
@@ -78,6 +80,11 @@ struct KernelTable {
   // y = exp(x - max) / sum; returns nothing; y may alias x
   void (*softmax)(int64_t n, const float* x, float* y) = nullptr;
 };
+
+// Slot of an enum value in the table's arrays.
+constexpr int slot(DType type) { return static_cast<int>(type); }
+constexpr int slot(UnaryOp op) { return static_cast<int>(op); }
+constexpr int slot(BinaryOp op) { return static_cast<int>(op); }
 
 const KernelTable& kernels();              // table for active_isa()
 const KernelTable* kernels_for(Isa isa);   // null when the CPU lacks the ISA (for tests)

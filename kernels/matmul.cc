@@ -67,8 +67,8 @@ void matmul(const Tensor& w, const Tensor& x, const Tensor& y, ThreadPool& pool,
     // f16 weights meet f16-rounded activations, as in GGUF runners (llama.cpp converts the f32
     // side of an f16 product to f16), so logits agree with theirs.
     uint16_t* halves = scratch.allocate<uint16_t>(static_cast<size_t>(cols));
-    const FromFloatFn to_half = k.quantize_row[static_cast<int>(DType::F16)];
-    const ToFloatFn from_half = dtype_traits(DType::F16).to_float;
+    const FromFloatFn to_half = k.quantize_row[slot(DType::F16)];
+    const ToFloatFn from_half = k.dequantize_row[slot(DType::F16)];
     for (int64_t b = 0; b < batch; ++b) {
       float* row = reinterpret_cast<float*>(acts + b * act_row_bytes);
       to_half(row, halves, cols);

@@ -117,7 +117,7 @@ void attention_rows(const Tensor& q, const Tensor& k_cache, const Tensor& v_cach
   const bool v_is_f16 = v_cache.dtype() == DType::F16;
   const bool k_is_f16 = k_cache.dtype() == DType::F16;
   float q_rounded[kMaxHeadDim];
-  const ToFloatFn v_to_float = dtype_traits(v_cache.dtype()).to_float;
+  const ToFloatFn v_to_float = table.dequantize_row[slot(v_cache.dtype())];
   const int64_t group = shape.n_head / shape.n_kv_head;
   const int q_rank = q.ndim();
   const int64_t q_token_stride = q_rank == 3 ? q.stride_bytes(0) : 0;

@@ -329,29 +329,33 @@ void quantize_row_f16(const float* src, void* dst, int64_t n) {
   }
 }
 
-constexpr int index(UnaryOp op) {
-  return static_cast<int>(op);
-}
-constexpr int index(BinaryOp op) {
-  return static_cast<int>(op);
-}
-constexpr int index(DType type) {
-  return static_cast<int>(type);
+
+// Exact for every half value.
+void dequantize_row_f16(const void* src, float* dst, int64_t n) {
+  const auto* h = static_cast<const uint16_t*>(src);
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    _mm512_storeu_ps(dst + i, _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(h + i))));
+  }
+  if (i < n) {
+    const __mmask16 mask = tail_mask(n - i);
+    _mm512_mask_storeu_ps(dst + i, mask, _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(mask, h + i)));
+  }
 }
 
 }  // namespace
 
 void register_ops_avx512(KernelTable& table) {
-  table.unary[index(UnaryOp::Silu)] = unary_row<silu_ps>;
-  table.unary[index(UnaryOp::GeluTanh)] = unary_row<gelu_tanh_ps>;
-  table.unary[index(UnaryOp::Tanh)] = unary_row<tanh_ps>;
-  table.unary[index(UnaryOp::Sigmoid)] = unary_row<sigmoid_ps>;
-  table.unary[index(UnaryOp::Exp)] = unary_row<exp_ps>;
+  table.unary[slot(UnaryOp::Silu)] = unary_row<silu_ps>;
+  table.unary[slot(UnaryOp::GeluTanh)] = unary_row<gelu_tanh_ps>;
+  table.unary[slot(UnaryOp::Tanh)] = unary_row<tanh_ps>;
+  table.unary[slot(UnaryOp::Sigmoid)] = unary_row<sigmoid_ps>;
+  table.unary[slot(UnaryOp::Exp)] = unary_row<exp_ps>;
 
-  table.binary[index(BinaryOp::Add)] = binary_row<add_ps>;
-  table.binary[index(BinaryOp::Mul)] = binary_row<mul_ps>;
-  table.binary_scalar[index(BinaryOp::Add)] = binary_scalar_row<add_ps>;
-  table.binary_scalar[index(BinaryOp::Mul)] = binary_scalar_row<mul_ps>;
+  table.binary[slot(BinaryOp::Add)] = binary_row<add_ps>;
+  table.binary[slot(BinaryOp::Mul)] = binary_row<mul_ps>;
+  table.binary_scalar[slot(BinaryOp::Add)] = binary_scalar_row<add_ps>;
+  table.binary_scalar[slot(BinaryOp::Mul)] = binary_scalar_row<mul_ps>;
 
   table.axpy = axpy;
   table.scale = scale;
@@ -361,10 +365,11 @@ void register_ops_avx512(KernelTable& table) {
   table.layer_norm = layer_norm;
   table.softmax = softmax;
 
-  table.vec_dot[index(DType::F32)] = vec_dot<DType::F32>;
-  table.vec_dot[index(DType::F16)] = vec_dot<DType::F16>;
-  table.vec_dot[index(DType::BF16)] = vec_dot<DType::BF16>;
-  table.quantize_row[index(DType::F16)] = quantize_row_f16;
+  table.vec_dot[slot(DType::F32)] = vec_dot<DType::F32>;
+  table.vec_dot[slot(DType::F16)] = vec_dot<DType::F16>;
+  table.vec_dot[slot(DType::BF16)] = vec_dot<DType::BF16>;
+  table.quantize_row[slot(DType::F16)] = quantize_row_f16;
+  table.dequantize_row[slot(DType::F16)] = dequantize_row_f16;
 }
 
 }  // namespace parley::kernels

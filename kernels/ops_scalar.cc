@@ -222,46 +222,36 @@ void quantize_row_bf16(const float* src, void* dst, int64_t n) {
   for (int64_t i = 0; i < n; ++i) b[i] = fp32_to_bf16(src[i]);
 }
 
-constexpr int index(UnaryOp op) {
-  return static_cast<int>(op);
-}
-constexpr int index(BinaryOp op) {
-  return static_cast<int>(op);
-}
-constexpr int index(DType type) {
-  return static_cast<int>(type);
-}
-
 }  // namespace
 
 void register_ops_scalar(KernelTable& table) {
-  table.unary[index(UnaryOp::Relu)] = unary_row<relu>;
-  table.unary[index(UnaryOp::Silu)] = unary_row<silu>;
-  table.unary[index(UnaryOp::GeluTanh)] = unary_row<gelu_tanh>;
-  table.unary[index(UnaryOp::GeluErf)] = unary_row<gelu_erf>;
-  table.unary[index(UnaryOp::Tanh)] = unary_row<op_tanh>;
-  table.unary[index(UnaryOp::Sigmoid)] = unary_row<sigmoid>;
-  table.unary[index(UnaryOp::Exp)] = unary_row<op_exp>;
-  table.unary[index(UnaryOp::Log)] = unary_row<op_log>;
-  table.unary[index(UnaryOp::Neg)] = unary_row<op_neg>;
-  table.unary[index(UnaryOp::Abs)] = unary_row<op_abs>;
-  table.unary[index(UnaryOp::Sqrt)] = unary_row<op_sqrt>;
+  table.unary[slot(UnaryOp::Relu)] = unary_row<relu>;
+  table.unary[slot(UnaryOp::Silu)] = unary_row<silu>;
+  table.unary[slot(UnaryOp::GeluTanh)] = unary_row<gelu_tanh>;
+  table.unary[slot(UnaryOp::GeluErf)] = unary_row<gelu_erf>;
+  table.unary[slot(UnaryOp::Tanh)] = unary_row<op_tanh>;
+  table.unary[slot(UnaryOp::Sigmoid)] = unary_row<sigmoid>;
+  table.unary[slot(UnaryOp::Exp)] = unary_row<op_exp>;
+  table.unary[slot(UnaryOp::Log)] = unary_row<op_log>;
+  table.unary[slot(UnaryOp::Neg)] = unary_row<op_neg>;
+  table.unary[slot(UnaryOp::Abs)] = unary_row<op_abs>;
+  table.unary[slot(UnaryOp::Sqrt)] = unary_row<op_sqrt>;
 
-  table.binary[index(BinaryOp::Add)] = binary_row<op_add>;
-  table.binary[index(BinaryOp::Sub)] = binary_row<op_sub>;
-  table.binary[index(BinaryOp::Mul)] = binary_row<op_mul>;
-  table.binary[index(BinaryOp::Div)] = binary_row<op_div>;
-  table.binary[index(BinaryOp::Max)] = binary_row<op_max>;
-  table.binary[index(BinaryOp::Min)] = binary_row<op_min>;
-  table.binary[index(BinaryOp::Pow)] = binary_row<op_pow>;
+  table.binary[slot(BinaryOp::Add)] = binary_row<op_add>;
+  table.binary[slot(BinaryOp::Sub)] = binary_row<op_sub>;
+  table.binary[slot(BinaryOp::Mul)] = binary_row<op_mul>;
+  table.binary[slot(BinaryOp::Div)] = binary_row<op_div>;
+  table.binary[slot(BinaryOp::Max)] = binary_row<op_max>;
+  table.binary[slot(BinaryOp::Min)] = binary_row<op_min>;
+  table.binary[slot(BinaryOp::Pow)] = binary_row<op_pow>;
 
-  table.binary_scalar[index(BinaryOp::Add)] = binary_scalar_row<op_add>;
-  table.binary_scalar[index(BinaryOp::Sub)] = binary_scalar_row<op_sub>;
-  table.binary_scalar[index(BinaryOp::Mul)] = binary_scalar_row<op_mul>;
-  table.binary_scalar[index(BinaryOp::Div)] = binary_scalar_row<op_div>;
-  table.binary_scalar[index(BinaryOp::Max)] = binary_scalar_row<op_max>;
-  table.binary_scalar[index(BinaryOp::Min)] = binary_scalar_row<op_min>;
-  table.binary_scalar[index(BinaryOp::Pow)] = binary_scalar_row<op_pow>;
+  table.binary_scalar[slot(BinaryOp::Add)] = binary_scalar_row<op_add>;
+  table.binary_scalar[slot(BinaryOp::Sub)] = binary_scalar_row<op_sub>;
+  table.binary_scalar[slot(BinaryOp::Mul)] = binary_scalar_row<op_mul>;
+  table.binary_scalar[slot(BinaryOp::Div)] = binary_scalar_row<op_div>;
+  table.binary_scalar[slot(BinaryOp::Max)] = binary_scalar_row<op_max>;
+  table.binary_scalar[slot(BinaryOp::Min)] = binary_scalar_row<op_min>;
+  table.binary_scalar[slot(BinaryOp::Pow)] = binary_scalar_row<op_pow>;
 
   table.axpy = axpy;
   table.scale = scale;
@@ -272,12 +262,12 @@ void register_ops_scalar(KernelTable& table) {
   table.layer_norm = layer_norm;
   table.softmax = softmax;
 
-  table.vec_dot[index(DType::F32)] = vec_dot_f32;
-  table.vec_dot[index(DType::F16)] = vec_dot_f16;
-  table.vec_dot[index(DType::BF16)] = vec_dot_bf16;
-  table.quantize_row[index(DType::F32)] = quantize_row_f32;
-  table.quantize_row[index(DType::F16)] = quantize_row_f16;
-  table.quantize_row[index(DType::BF16)] = quantize_row_bf16;
+  table.vec_dot[slot(DType::F32)] = vec_dot_f32;
+  table.vec_dot[slot(DType::F16)] = vec_dot_f16;
+  table.vec_dot[slot(DType::BF16)] = vec_dot_bf16;
+  table.quantize_row[slot(DType::F32)] = quantize_row_f32;
+  table.quantize_row[slot(DType::F16)] = quantize_row_f16;
+  table.quantize_row[slot(DType::BF16)] = quantize_row_bf16;
 }
 
 }  // namespace parley::kernels

@@ -533,10 +533,10 @@ void gemm_tile(int64_t n, const void* weights, int64_t weight_row_bytes, int64_t
 
 void register_qgemm_avx2(KernelTable& table) {
   fill_gemm_tile_with_vec_dot_loops(table);
-  table.gemm_tile[static_cast<int>(DType::Q4_0)] = gemm_tile_lanes<Q4_0Lanes>;
-  table.gemm_tile[static_cast<int>(DType::Q8_0)] = gemm_tile_lanes<Q8_0Lanes>;
-  table.gemm_tile[static_cast<int>(DType::Q4_K)] = gemm_tile<Q4_KKernel>;
-  table.gemm_tile[static_cast<int>(DType::Q6_K)] = gemm_tile<Q6_KKernel>;
+  table.gemm_tile[slot(DType::Q4_0)] = gemm_tile_lanes<Q4_0Lanes>;
+  table.gemm_tile[slot(DType::Q8_0)] = gemm_tile_lanes<Q8_0Lanes>;
+  table.gemm_tile[slot(DType::Q4_K)] = gemm_tile<Q4_KKernel>;
+  table.gemm_tile[slot(DType::Q6_K)] = gemm_tile<Q6_KKernel>;
 }
 
 }  // namespace parley::kernels

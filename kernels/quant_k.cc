@@ -582,12 +582,12 @@ float vec_dot_q6_K_q8_K_scalar(int64_t n, const void* w, const void* a) {
 }
 
 void register_quant_k_scalar(KernelTable& table) {
-  table.vec_dot[static_cast<int>(DType::Q2_K)] = vec_dot_q2_K_q8_K_scalar;
-  table.vec_dot[static_cast<int>(DType::Q3_K)] = vec_dot_q3_K_q8_K_scalar;
-  table.vec_dot[static_cast<int>(DType::Q4_K)] = vec_dot_q4_K_q8_K_scalar;
-  table.vec_dot[static_cast<int>(DType::Q5_K)] = vec_dot_q5_K_q8_K_scalar;
-  table.vec_dot[static_cast<int>(DType::Q6_K)] = vec_dot_q6_K_q8_K_scalar;
-  table.quantize_row[static_cast<int>(DType::Q8_K)] = quantize_row_q8_K;
+  table.vec_dot[slot(DType::Q2_K)] = vec_dot_q2_K_q8_K_scalar;
+  table.vec_dot[slot(DType::Q3_K)] = vec_dot_q3_K_q8_K_scalar;
+  table.vec_dot[slot(DType::Q4_K)] = vec_dot_q4_K_q8_K_scalar;
+  table.vec_dot[slot(DType::Q5_K)] = vec_dot_q5_K_q8_K_scalar;
+  table.vec_dot[slot(DType::Q6_K)] = vec_dot_q6_K_q8_K_scalar;
+  table.quantize_row[slot(DType::Q8_K)] = quantize_row_q8_K;
 }
 
 }  // namespace parley::kernels

@@ -24,12 +24,12 @@ struct Accumulate {
 namespace parley::kernels {
 
 void register_quant_k_avx2(KernelTable& table) {
-  table.vec_dot[static_cast<int>(DType::Q2_K)] = vec_dot_q2_K;
-  table.vec_dot[static_cast<int>(DType::Q3_K)] = vec_dot_q3_K;
-  table.vec_dot[static_cast<int>(DType::Q4_K)] = vec_dot_q4_K;
-  table.vec_dot[static_cast<int>(DType::Q5_K)] = vec_dot_q5_K;
-  table.vec_dot[static_cast<int>(DType::Q6_K)] = vec_dot_q6_K;
-  table.quantize_row[static_cast<int>(DType::Q8_K)] = quantize_row_q8_K;
+  table.vec_dot[slot(DType::Q2_K)] = vec_dot_q2_K;
+  table.vec_dot[slot(DType::Q3_K)] = vec_dot_q3_K;
+  table.vec_dot[slot(DType::Q4_K)] = vec_dot_q4_K;
+  table.vec_dot[slot(DType::Q5_K)] = vec_dot_q5_K;
+  table.vec_dot[slot(DType::Q6_K)] = vec_dot_q6_K;
+  table.quantize_row[slot(DType::Q8_K)] = quantize_row_q8_K;
 }
 
 }  // namespace parley::kernels

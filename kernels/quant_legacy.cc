@@ -334,12 +334,12 @@ float vec_dot_q8_0_q8_0_scalar(int64_t n, const void* w, const void* a) {
 }
 
 void register_quant_legacy_scalar(KernelTable& table) {
-  table.vec_dot[static_cast<int>(DType::Q4_0)] = vec_dot_q4_0_q8_0_scalar;
-  table.vec_dot[static_cast<int>(DType::Q4_1)] = vec_dot_q4_1_q8_0_scalar;
-  table.vec_dot[static_cast<int>(DType::Q5_0)] = vec_dot_q5_0_q8_0_scalar;
-  table.vec_dot[static_cast<int>(DType::Q5_1)] = vec_dot_q5_1_q8_0_scalar;
-  table.vec_dot[static_cast<int>(DType::Q8_0)] = vec_dot_q8_0_q8_0_scalar;
-  table.quantize_row[static_cast<int>(DType::Q8_0)] = quantize_row_q8_0;
+  table.vec_dot[slot(DType::Q4_0)] = vec_dot_q4_0_q8_0_scalar;
+  table.vec_dot[slot(DType::Q4_1)] = vec_dot_q4_1_q8_0_scalar;
+  table.vec_dot[slot(DType::Q5_0)] = vec_dot_q5_0_q8_0_scalar;
+  table.vec_dot[slot(DType::Q5_1)] = vec_dot_q5_1_q8_0_scalar;
+  table.vec_dot[slot(DType::Q8_0)] = vec_dot_q8_0_q8_0_scalar;
+  table.quantize_row[slot(DType::Q8_0)] = quantize_row_q8_0;
 }
 
 }  // namespace parley::kernels

@@ -246,12 +246,12 @@ void quantize_row_q8_0_avx2(const float* src, void* dst, int64_t n) {
 }  // namespace
 
 void register_quant_legacy_avx2(KernelTable& table) {
-  table.vec_dot[static_cast<int>(DType::Q4_0)] = vec_dot<Q4_0Block>;
-  table.vec_dot[static_cast<int>(DType::Q4_1)] = vec_dot<Q4_1Block>;
-  table.vec_dot[static_cast<int>(DType::Q5_0)] = vec_dot<Q5_0Block>;
-  table.vec_dot[static_cast<int>(DType::Q5_1)] = vec_dot<Q5_1Block>;
-  table.vec_dot[static_cast<int>(DType::Q8_0)] = vec_dot<Q8_0Block>;
-  table.quantize_row[static_cast<int>(DType::Q8_0)] = quantize_row_q8_0_avx2;
+  table.vec_dot[slot(DType::Q4_0)] = vec_dot<Q4_0Block>;
+  table.vec_dot[slot(DType::Q4_1)] = vec_dot<Q4_1Block>;
+  table.vec_dot[slot(DType::Q5_0)] = vec_dot<Q5_0Block>;
+  table.vec_dot[slot(DType::Q5_1)] = vec_dot<Q5_1Block>;
+  table.vec_dot[slot(DType::Q8_0)] = vec_dot<Q8_0Block>;
+  table.quantize_row[slot(DType::Q8_0)] = quantize_row_q8_0_avx2;
 }
 
 }  // namespace parley::kernels

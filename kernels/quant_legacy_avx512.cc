@@ -224,11 +224,11 @@ float vec_dot(int64_t n, const void* weights, const void* activations) {
 }  // namespace
 
 void register_quant_legacy_avx512(KernelTable& table) {
-  table.vec_dot[static_cast<int>(DType::Q4_0)] = vec_dot<Q4_0Pair>;
-  table.vec_dot[static_cast<int>(DType::Q4_1)] = vec_dot<Q4_1Pair>;
-  table.vec_dot[static_cast<int>(DType::Q5_0)] = vec_dot<Q5_0Pair>;
-  table.vec_dot[static_cast<int>(DType::Q5_1)] = vec_dot<Q5_1Pair>;
-  table.vec_dot[static_cast<int>(DType::Q8_0)] = vec_dot<Q8_0Pair>;
+  table.vec_dot[slot(DType::Q4_0)] = vec_dot<Q4_0Pair>;
+  table.vec_dot[slot(DType::Q4_1)] = vec_dot<Q4_1Pair>;
+  table.vec_dot[slot(DType::Q5_0)] = vec_dot<Q5_0Pair>;
+  table.vec_dot[slot(DType::Q5_1)] = vec_dot<Q5_1Pair>;
+  table.vec_dot[slot(DType::Q8_0)] = vec_dot<Q8_0Pair>;
 }
 
 }  // namespace parley::kernels

@@ -160,7 +160,7 @@ bool Session::forward_chunk(const int32_t* tokens, int32_t count, std::vector<fl
 
   // Token embeddings, dequantized row by row.
   const Tensor& embd = model_.token_embedding();
-  const kernels::ToFloatFn embd_to_float = kernels::dtype_traits(embd.dtype()).to_float;
+  const kernels::ToFloatFn embd_to_float = k.dequantize_row[kernels::slot(embd.dtype())];
   for (int32_t t = 0; t < count; ++t) embd_to_float(embd.at({tokens[t]}), x + t * d, d);
   for (int32_t t = 0; t < count; ++t) positions_[static_cast<size_t>(t)] = position_ + t;
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "kernels/fp16.h"
+#include "kernels/kernel_table.h"
 
 namespace parley::kernels {
 namespace {
@@ -99,6 +100,36 @@ TEST(DType, IntegerConversionsTruncateAndSaturate) {
   dtype_traits(DType::I64).to_float(big, f, 2);
   EXPECT_EQ(f[0], -5.0f);
   EXPECT_EQ(f[1], std::ldexp(1.0f, 40));
+}
+
+}  // namespace
+}  // namespace parley::kernels
+
+namespace parley::kernels {
+namespace {
+
+// Every ISA's optimized dequantize_row equals the scalar reference: exact for F16 (all 65536
+// halves, odd lengths, misaligned), and the same function pointer elsewhere unless overridden.
+TEST(KernelTable, DequantizeRowMatchesReferenceOnEveryIsa) {
+  std::vector<uint16_t> halves(65536 + 1);
+  for (uint32_t h = 0; h < 65536; ++h) halves[h + 1] = static_cast<uint16_t>(h);
+  for (int level = 0; level < kIsaCount; ++level) {
+    const KernelTable* table = kernels_for(static_cast<Isa>(level));
+    if (table == nullptr) continue;
+    for (int t = 0; t < kDTypeCount; ++t) ASSERT_NE(table->dequantize_row[t], nullptr) << t;
+    for (int64_t n : {1, 7, 13, 127, 128, 4097, 65536}) {
+      std::vector<float> got(static_cast<size_t>(n)), want(static_cast<size_t>(n));
+      table->dequantize_row[slot(DType::F16)](halves.data() + 1, got.data(), n);  // misaligned
+      dtype_traits(DType::F16).to_float(halves.data() + 1, want.data(), n);
+      for (int64_t i = 0; i < n; ++i) {
+        if (std::isnan(want[i])) {
+          ASSERT_TRUE(std::isnan(got[i])) << isa_name(static_cast<Isa>(level)) << " " << i;
+        } else {
+          ASSERT_EQ(fp32_to_bits(got[i]), fp32_to_bits(want[i])) << isa_name(static_cast<Isa>(level)) << " " << i;
+        }
+      }
+    }
+  }
 }
 
 }  // namespace
