@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "kernels/error.h"
+#include "kernels/gemm.h"
 #include "kernels/kernel_table.h"
 
 namespace parley::kernels {
@@ -11,6 +12,8 @@ namespace {
 
 // Rows of W each task takes at a time: enough to amortise the call, small enough to balance.
 constexpr int64_t kRowGrain = 16;
+// From this batch on, f32 weights go to OpenBLAS (its per-call overhead is paid back).
+constexpr int64_t kBlasMinBatch = 8;
 
 // Batched products (batch > 1) run gemm_tile on tiles of kTileRows rows x a batch block sized so
 // that the block's converted activations (kTileActivationBytes) stay in L2 while the tile's
@@ -49,6 +52,16 @@ void matmul(const Tensor& w, const Tensor& x, const Tensor& y, ThreadPool& pool,
   const int64_t cols = w.dim(1);
   const int64_t batch = x.dim(0);
   if (rows == 0 || batch == 0) return;
+
+  // f32 weights with a real batch: OpenBLAS (gemm.h), y = x · Wᵀ.
+  if (weight_type == DType::F32 && batch >= kBlasMinBatch && w.stride_bytes(0) % 4 == 0 &&
+      x.stride_bytes(0) % 4 == 0 && y.stride_bytes(0) % 4 == 0) {
+    gemm_f32(Transpose::No, Transpose::Yes, batch, rows, cols, 1.0f,
+             static_cast<const float*>(x.data()), x.stride_bytes(0) / 4,
+             static_cast<const float*>(w.data()), w.stride_bytes(0) / 4, 0.0f,
+             static_cast<float*>(y.data()), y.stride_bytes(0) / 4);
+    return;
+  }
 
   // Convert activations once: one row per batch entry, in the dot product's activation type.
   const int64_t act_row_bytes = row_bytes(act_type, cols);
