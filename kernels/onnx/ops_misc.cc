@@ -25,6 +25,7 @@ class Trilu final : public OpKernel {
     const int r = x.shape.rank();
     const int64_t rows = x.shape[r - 2], cols = x.shape[r - 1], mats = x.shape.count(0, r - 2);
     const auto eb = static_cast<int64_t>(elem_size(x.type));
+    if (x.byte_size() == 0) return;  // empty: nothing to copy (raw may be null)
     std::memcpy(y.raw, x.raw, x.byte_size());
     auto* p = static_cast<uint8_t*>(y.raw);
     for (int64_t m = 0; m < mats; ++m) {

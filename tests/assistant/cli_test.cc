@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <array>
 #include <cstdio>
@@ -18,7 +19,10 @@ struct Result {
 };
 
 Result run(const std::string& args, const std::string& stdin_text = "") {
-  const std::string input = ::testing::TempDir() + "parley_cli_stdin.txt";
+  // One stdin file per process and call: CTest runs these tests in parallel processes.
+  static int calls = 0;
+  const std::string input = ::testing::TempDir() + "parley_cli_stdin_" + std::to_string(::getpid()) +
+                            "_" + std::to_string(++calls) + ".txt";
   std::ofstream(input) << stdin_text;
   const std::string command = std::string(PARLEY_BINARY) + " " + args + " < " + input + " 2>&1";
   FILE* pipe = popen(command.c_str(), "r");
