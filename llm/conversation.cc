@@ -6,6 +6,18 @@
 
 namespace parley::llm {
 
+namespace {
+
+// Length of the longest prefix of `tokens` (at most `limit` tokens) the session already holds.
+size_t cached_prefix_length(const Session& session, const std::vector<TokenId>& tokens, size_t limit) {
+  const std::vector<TokenId>& cached = session.tokens();
+  size_t n = 0;
+  while (n < cached.size() && n < limit && cached[n] == tokens[n]) ++n;
+  return n;
+}
+
+}  // namespace
+
 Conversation::Conversation(Session& session, ConversationConfig config)
     : session_(session),
       config_(std::move(config)),
@@ -34,9 +46,7 @@ std::vector<TokenId> Conversation::tokenize_prompt(const std::vector<ChatMessage
 void Conversation::prime() {
   if (!config_.use_template || config_.system_prompt.empty()) return;
   const std::vector<TokenId> prefix = tokenize_prompt({history_.front()}, false);
-  const std::vector<TokenId>& cached = session_.tokens();
-  size_t common = 0;
-  while (common < cached.size() && common < prefix.size() && cached[common] == prefix[common]) ++common;
+  const size_t common = cached_prefix_length(session_, prefix, prefix.size());
   session_.rewind(static_cast<int32_t>(common));
   if (common < prefix.size())
     session_.decode({prefix.data() + common, prefix.size() - common});
@@ -66,9 +76,7 @@ std::string Conversation::generate(const std::vector<TokenId>& prompt, const Tex
   stats_.prompt_tokens = static_cast<int32_t>(prompt.size());
   // Reuse the longest cached prefix; always recompute at least the last prompt token (its
   // logits start the reply).
-  const std::vector<TokenId>& cached = session_.tokens();
-  size_t common = 0;
-  while (common < cached.size() && common + 1 < prompt.size() && cached[common] == prompt[common]) ++common;
+  const size_t common = cached_prefix_length(session_, prompt, prompt.size() - 1);
   session_.rewind(static_cast<int32_t>(common));
   stats_.reused_tokens = static_cast<int32_t>(common);
   if (session_.position() + static_cast<int64_t>(prompt.size() - common) + config_.max_tokens >
