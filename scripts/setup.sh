@@ -11,7 +11,8 @@ packages=(
   libsndfile1-dev libsoxr-dev portaudio19-dev libasound2-dev
   libonnx-dev libprotobuf-dev protobuf-compiler libonnx-testdata
   libopus-dev libopusenc-dev libopusfile-dev libogg-dev libwebrtc-audio-processing-dev
-  libespeak-ng-dev espeak-ng-data libicu-dev
+  libespeak-ng-dev espeak-ng-data espeak-ng libicu-dev
+  nodejs
 )
 
 sudo_cmd=()
@@ -23,9 +24,10 @@ for p in "${packages[@]}"; do
 done
 if [ ${#missing[@]} -eq 0 ]; then
   echo "setup: all ${#packages[@]} packages already installed"
-  exit 0
+  exec "$(dirname "$0")/reference_tools.sh"
 fi
 echo "setup: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 "${sudo_cmd[@]}" apt-get update -qq
 "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+"$(dirname "$0")/reference_tools.sh"
