@@ -61,6 +61,12 @@ void GgufWriter::set_i32_array(const std::string& key, const std::vector<int32_t
   put<uint64_t>(metadata_, values.size());
   for (int32_t v : values) put(metadata_, v);
 }
+void GgufWriter::set_encoded(const std::string& key, uint32_t gguf_type,
+                             const std::vector<uint8_t>& encoded) {
+  if (gguf_type > kF64) throw Error("gguf writer: key '" + key + "' has unknown type " + std::to_string(gguf_type));
+  begin_key(key, gguf_type);
+  metadata_.insert(metadata_.end(), encoded.begin(), encoded.end());
+}
 
 void GgufWriter::add_tensor(const std::string& name, kernels::DType dtype, std::vector<int64_t> shape,
                             std::vector<uint8_t> data) {
@@ -78,7 +84,7 @@ void GgufWriter::add_tensor(const std::string& name, kernels::DType dtype, std::
   tensors_.push_back({name, dtype, std::move(shape), std::move(data)});
 }
 
-std::vector<uint8_t> GgufWriter::to_bytes() const {
+std::vector<uint8_t> GgufWriter::header_bytes() const {
   std::vector<uint8_t> out;
   put<uint32_t>(out, 0x46554747u);  // "GGUF"
   put<uint32_t>(out, 3);
@@ -95,6 +101,11 @@ std::vector<uint8_t> GgufWriter::to_bytes() const {
     offset += (t.data.size() + kAlignment - 1) / kAlignment * kAlignment;
   }
   out.resize((out.size() + kAlignment - 1) / kAlignment * kAlignment, 0);
+  return out;
+}
+
+std::vector<uint8_t> GgufWriter::to_bytes() const {
+  std::vector<uint8_t> out = header_bytes();
   for (const Tensor& t : tensors_) {
     out.insert(out.end(), t.data.begin(), t.data.end());
     out.resize((out.size() + kAlignment - 1) / kAlignment * kAlignment, 0);
@@ -103,12 +114,20 @@ std::vector<uint8_t> GgufWriter::to_bytes() const {
 }
 
 void GgufWriter::write(const std::string& path) const {
-  const std::vector<uint8_t> bytes = to_bytes();
+  // Streamed (header, then each tensor with its padding) so no second copy of the weights is
+  // made in memory.
+  const std::vector<uint8_t> header = header_bytes();
   const std::string temp = path + ".partial";
   {
     std::ofstream out(temp, std::ios::binary | std::ios::trunc);
     if (!out) throw Error(path + ": cannot create file");
-    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    out.write(reinterpret_cast<const char*>(header.data()), static_cast<std::streamsize>(header.size()));
+    static const char kZeros[kAlignment] = {};
+    for (const Tensor& t : tensors_) {
+      out.write(reinterpret_cast<const char*>(t.data.data()), static_cast<std::streamsize>(t.data.size()));
+      const size_t pad = (kAlignment - t.data.size() % kAlignment) % kAlignment;
+      out.write(kZeros, static_cast<std::streamsize>(pad));
+    }
     if (!out) {
       std::remove(temp.c_str());
       throw Error(path + ": write failed (disk full?)");

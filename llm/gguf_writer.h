@@ -32,6 +32,9 @@ class GgufWriter {
   void set_string_array(const std::string& key, const std::vector<std::string>& values);
   void set_f32_array(const std::string& key, const std::vector<float>& values);
   void set_i32_array(const std::string& key, const std::vector<int32_t>& values);
+  // A value of any GGUF type (numbered as in the specification, 0..12) already encoded as GGUF
+  // stores it after the type field: used to copy metadata from one file to another unchanged.
+  void set_encoded(const std::string& key, uint32_t gguf_type, const std::vector<uint8_t>& encoded);
 
   // shape outermost first (kernels::Tensor convention); data holds row_bytes(...) * rows bytes.
   void add_tensor(const std::string& name, kernels::DType dtype, std::vector<int64_t> shape,
@@ -48,6 +51,7 @@ class GgufWriter {
     std::vector<uint8_t> data;
   };
   void begin_key(const std::string& key, uint32_t type);
+  std::vector<uint8_t> header_bytes() const;  // through the padding before the data section
 
   std::vector<uint8_t> metadata_;  // serialised key/value pairs
   uint64_t metadata_count_ = 0;

@@ -3,11 +3,13 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <optional>
 #include <random>
 
 #include "kernels/dtype.h"
 #include "kernels/error.h"
 #include "llm/gguf_writer.h"
+#include "llm/quantize_model.h"
 
 namespace parley::llm {
 namespace {
@@ -24,12 +26,6 @@ constexpr Shape kShapes[] = {
     {"smollm-360m", 49152, 960, 32, 15, 5, 2560, 2048},
     {"llama-7b", 32000, 4096, 32, 32, 32, 11008, 4096},
 };
-
-// llama.cpp's Q4_K_M/Q5_K_M give more bits to attn_v and ffn_down in the first and last eighth
-// of the layers and in every third layer between, and Q6_K to the output matrix.
-bool more_bits(int32_t layer, int32_t n_layer) {
-  return layer < n_layer / 8 || layer >= 7 * n_layer / 8 || (layer - n_layer / 8) % 3 == 2;
-}
 
 // Quantizes `rows` rows of Gaussian values of standard deviation `scale`. Only 64 distinct rows
 // are quantized and then repeated, which keeps generation fast for billion-parameter shapes.
@@ -84,19 +80,26 @@ RandomModelSpec random_model_shape(const std::string& shape) {
 }
 
 void write_random_model(const RandomModelSpec& spec, const std::string& path) {
-  // Weight types: a plain dtype for every matrix, or a K-quant "medium" mix.
-  DType base, more, output;
-  if (spec.weight_type == "q4_k_m" || spec.weight_type == "Q4_K_M") {
-    base = DType::Q4_K, more = DType::Q6_K, output = DType::Q6_K;
-  } else if (spec.weight_type == "q5_k_m" || spec.weight_type == "Q5_K_M") {
-    base = DType::Q5_K, more = DType::Q6_K, output = DType::Q6_K;
+  // Weight types: a plain dtype for every matrix, or a K-quant "medium" mix chosen per tensor by
+  // the same policy as `parley quantize` (quantize_model.h).
+  std::optional<QuantMix> mix;
+  DType base = DType::F32;
+  if (spec.weight_type == "q4_k_m" || spec.weight_type == "Q4_K_M" || spec.weight_type == "q5_k_m" ||
+      spec.weight_type == "Q5_K_M") {
+    mix = quant_mix_from_name(spec.weight_type);
+    base = quant_mix_info(*mix).base;
   } else if (auto t = kernels::dtype_from_name(spec.weight_type);
              t && *t != DType::Q8_K && *t != DType::I8 && *t != DType::U8 && *t != DType::I32 &&
              *t != DType::I64 && *t != DType::BOOL) {
-    base = more = output = *t;
+    base = *t;
   } else {
     throw Error("unknown weight type '" + spec.weight_type + "' (a dtype such as q4_0, q8_0, f16, or q4_k_m)");
   }
+  // The type of matrix `name` with rows of `cols` values.
+  auto type_of = [&](const std::string& name, int64_t cols) {
+    if (!mix) return base;
+    return choose_quant_type(*mix, {.name = name, .ndim = 2, .row_length = cols, .n_layer = spec.n_layer});
+  };
   const int64_t block = kernels::dtype_traits(base).block_size;
   const int64_t head_dim = spec.n_embd / spec.n_head;
   if (spec.n_embd % block != 0 || spec.n_ff % block != 0)
@@ -142,23 +145,24 @@ void write_random_model(const RandomModelSpec& spec, const std::string& path) {
   std::mt19937_64 rng(spec.seed);
   const float scale = 1.0f / std::sqrt(static_cast<float>(spec.n_embd));
   const int64_t kv_dim = head_dim * spec.n_head_kv;
-  w.add_tensor("token_embd.weight", base, {spec.n_vocab, spec.n_embd},
-               random_matrix(base, spec.n_vocab, spec.n_embd, scale, rng));
+  auto matrix = [&](const std::string& name, int64_t rows, int64_t cols, float std_dev) {
+    const DType type = type_of(name, cols);
+    w.add_tensor(name, type, {rows, cols}, random_matrix(type, rows, cols, std_dev, rng));
+  };
+  matrix("token_embd.weight", spec.n_vocab, spec.n_embd, scale);
   w.add_tensor("output_norm.weight", DType::F32, {spec.n_embd}, ones(spec.n_embd));
-  w.add_tensor("output.weight", output, {spec.n_vocab, spec.n_embd},
-               random_matrix(output, spec.n_vocab, spec.n_embd, scale, rng));
+  matrix("output.weight", spec.n_vocab, spec.n_embd, scale);
   for (int32_t l = 0; l < spec.n_layer; ++l) {
     const std::string p = "blk." + std::to_string(l) + ".";
-    const DType heavy = more_bits(l, spec.n_layer) ? more : base;
     w.add_tensor(p + "attn_norm.weight", DType::F32, {spec.n_embd}, ones(spec.n_embd));
-    w.add_tensor(p + "attn_q.weight", base, {spec.n_embd, spec.n_embd}, random_matrix(base, spec.n_embd, spec.n_embd, scale, rng));
-    w.add_tensor(p + "attn_k.weight", base, {kv_dim, spec.n_embd}, random_matrix(base, kv_dim, spec.n_embd, scale, rng));
-    w.add_tensor(p + "attn_v.weight", heavy, {kv_dim, spec.n_embd}, random_matrix(heavy, kv_dim, spec.n_embd, scale, rng));
-    w.add_tensor(p + "attn_output.weight", base, {spec.n_embd, spec.n_embd}, random_matrix(base, spec.n_embd, spec.n_embd, scale, rng));
+    matrix(p + "attn_q.weight", spec.n_embd, spec.n_embd, scale);
+    matrix(p + "attn_k.weight", kv_dim, spec.n_embd, scale);
+    matrix(p + "attn_v.weight", kv_dim, spec.n_embd, scale);
+    matrix(p + "attn_output.weight", spec.n_embd, spec.n_embd, scale);
     w.add_tensor(p + "ffn_norm.weight", DType::F32, {spec.n_embd}, ones(spec.n_embd));
-    w.add_tensor(p + "ffn_gate.weight", base, {spec.n_ff, spec.n_embd}, random_matrix(base, spec.n_ff, spec.n_embd, scale, rng));
-    w.add_tensor(p + "ffn_up.weight", base, {spec.n_ff, spec.n_embd}, random_matrix(base, spec.n_ff, spec.n_embd, scale, rng));
-    w.add_tensor(p + "ffn_down.weight", heavy, {spec.n_embd, spec.n_ff}, random_matrix(heavy, spec.n_embd, spec.n_ff, 1.0f / std::sqrt(float(spec.n_ff)), rng));
+    matrix(p + "ffn_gate.weight", spec.n_ff, spec.n_embd, scale);
+    matrix(p + "ffn_up.weight", spec.n_ff, spec.n_embd, scale);
+    matrix(p + "ffn_down.weight", spec.n_embd, spec.n_ff, 1.0f / std::sqrt(float(spec.n_ff)));
   }
   w.write(path);
 }
