@@ -9,6 +9,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -61,6 +62,9 @@ struct NodeState {
   std::unique_ptr<OpKernel> kernel;
   const Graph* graph = nullptr;  // the graph this node belongs to
   ModelData* model = nullptr;
+  // Set by the load-time fusion of a LeakyRelu into this node (a Conv): input 0 is the
+  // LeakyRelu's input, and the kernel applies LeakyRelu(alpha) to it as it reads it.
+  std::optional<float> input_leaky_relu;
 };
 
 }  // namespace detail

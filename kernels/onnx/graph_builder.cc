@@ -2,6 +2,7 @@
 // scopes, topological order, kernel creation through the registry, constant folding and the
 // liveness table (which slot can be released after which node).
 #include <algorithm>
+#include <cstdlib>
 #include <deque>
 #include <set>
 
@@ -83,6 +84,96 @@ class FoldContext final : public OpContext {
   std::deque<kernels::AlignedBuffer> scratch_;
 };
 
+bool can_fold(const Graph& g, const detail::NodeState& node, const ModelData& model) {
+  if (!model.fold_constants || !node.subgraphs.empty() || is_nondeterministic(node)) {
+    return false;
+  }
+  for (int s : node.inputs) {
+    if (s >= 0 && g.slots[s].constant == nullptr) return false;
+  }
+  return true;
+}
+
+// Runs `node` (kernel already created) at load time; its outputs become constants of g.
+void fold_node(Graph& g, const detail::NodeState& node, ModelData& model,
+               kernels::ThreadPool& pool) {
+  const NodeInfo info(node);
+  FoldContext ctx(node, info, model, pool);
+  node.kernel->compute(ctx);
+  for (size_t i = 0; i < node.outputs.size(); ++i) {
+    if (node.outputs[i] < 0) continue;
+    if (ctx.output(static_cast<int>(i)) == nullptr) {
+      info.fail("output " + std::to_string(i) + " was not produced");
+    }
+    g.slots[node.outputs[i]].constant = ctx.output(static_cast<int>(i));
+  }
+}
+
+void renumber_producers(Graph& g) {
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    for (int s : g.nodes[i]->outputs) {
+      if (s >= 0) g.slots[s].producer = static_cast<int>(i);
+    }
+  }
+}
+
+void plan_graph_liveness(Graph& g) {
+  const int n = static_cast<int>(g.nodes.size());
+  std::vector<int> last_use(g.slots.size(), -1);
+  for (Slot& slot : g.slots) slot.consumer_count = 0;
+  for (int i = 0; i < n; ++i) {
+    for (int s : g.nodes[i]->outputs) {
+      if (s >= 0) last_use[s] = std::max(last_use[s], i);  // dead outputs: free at once
+    }
+    for (int s : g.nodes[i]->inputs) {
+      if (s >= 0) last_use[s] = i, ++g.slots[s].consumer_count;
+    }
+    for (int s : g.nodes[i]->implicit_inputs) last_use[s] = i, ++g.slots[s].consumer_count;
+  }
+  g.release_after.assign(n, {});
+  for (size_t s = 0; s < g.slots.size(); ++s) {
+    const Slot& slot = g.slots[s];
+    if (slot.constant != nullptr || slot.is_graph_output || slot.outer_slot >= 0) continue;
+    if (last_use[s] >= 0) g.release_after[last_use[s]].push_back(static_cast<int>(s));
+  }
+}
+
+// Picks up constants of the enclosing scope that appeared after g was built, folds the nodes
+// that now depend only on constants, re-creates the kernels of the others (so they can pre-pack
+// newly constant weights) and recurses into nested subgraphs.
+void refold(Graph& g, ModelData& model) {
+  bool changed = false;
+  for (Slot& slot : g.slots) {
+    if (slot.outer_slot >= 0 && slot.constant == nullptr &&
+        g.parent->slots[slot.outer_slot].constant != nullptr) {
+      slot.constant = g.parent->slots[slot.outer_slot].constant;
+      changed = true;
+    }
+  }
+  if (changed) {
+    kernels::ThreadPool pool(1);
+    std::vector<std::unique_ptr<detail::NodeState>> runtime;
+    for (auto& node : g.nodes) {
+      const OpRegistration* reg =
+          model.registry->find(node->domain, node->proto->op_type(), node->opset);
+      node->kernel = reg->factory(NodeInfo(*node));
+      if (node->kernel == nullptr) NodeInfo(*node).fail("the kernel factory returned nothing");
+      if (can_fold(g, *node, model)) {
+        fold_node(g, *node, model, pool);
+        --model.runtime_node_count;
+        continue;
+      }
+      runtime.push_back(std::move(node));
+    }
+    g.nodes = std::move(runtime);
+    renumber_producers(g);
+  }
+  for (auto& node : g.nodes) {
+    for (auto& [name, sub] : node->subgraphs) refold(*sub, model);
+  }
+  if (changed) plan_graph_liveness(g);
+}
+
 class GraphBuilder {
  public:
   GraphBuilder(const ::onnx::GraphProto& proto, ModelData& model, Graph* parent,
@@ -99,6 +190,8 @@ class GraphBuilder {
     order_nodes();
     create_kernels();
     add_outputs();
+    refold_subgraphs();
+    fuse_leaky_relu_into_conv();
     plan_liveness();
     return std::move(graph_);
   }
@@ -260,37 +353,26 @@ class GraphBuilder {
       const NodeInfo info(*node);
       node->kernel = reg->factory(info);
       if (node->kernel == nullptr) info.fail("the kernel factory returned nothing");
-      if (can_fold(*node)) {
-        FoldContext ctx(*node, info, model_, pool);
-        node->kernel->compute(ctx);
-        for (size_t i = 0; i < node->outputs.size(); ++i) {
-          if (node->outputs[i] < 0) continue;
-          if (ctx.output(static_cast<int>(i)) == nullptr) {
-            info.fail("output " + std::to_string(i) + " was not produced");
-          }
-          graph_->slots[node->outputs[i]].constant = ctx.output(static_cast<int>(i));
-        }
+      if (can_fold(*graph_, *node, model_)) {
+        fold_node(*graph_, *node, model_, pool);
         continue;  // folded: not run per session
       }
       runtime.push_back(std::move(node));
     }
     graph_->nodes = std::move(runtime);
-    for (size_t i = 0; i < graph_->nodes.size(); ++i) {
-      for (int s : graph_->nodes[i]->outputs) {
-        if (s >= 0) graph_->slots[s].producer = static_cast<int>(i);
-      }
-    }
+    renumber_producers(*graph_);
     model_.runtime_node_count += static_cast<int>(graph_->nodes.size());
   }
 
-  bool can_fold(const detail::NodeState& node) const {
-    if (!model_.fold_constants || !node.subgraphs.empty() || is_nondeterministic(node)) {
-      return false;
+  // Subgraphs were built before this graph folded its constants (their outer references were
+  // resolved while this graph's nodes were being read), so values they read from here may have
+  // become constant since: fold what that makes foldable inside them (Silero's If branches
+  // concatenate Constant weights of the enclosing branch).
+  void refold_subgraphs() {
+    if (!missing_.empty()) return;
+    for (auto& node : graph_->nodes) {
+      for (auto& [name, sub] : node->subgraphs) refold(*sub, model_);
     }
-    for (int s : node.inputs) {
-      if (s >= 0 && graph_->slots[s].constant == nullptr) return false;
-    }
-    return true;
   }
 
   void add_outputs() {
@@ -303,26 +385,62 @@ class GraphBuilder {
     }
   }
 
-  void plan_liveness() {
+  // LeakyRelu -> Conv where the Conv is the LeakyRelu's only reader (HiFi-GAN's residual blocks
+  // in Piper): the Conv reads the LeakyRelu's input and applies it while building its column
+  // matrix, which saves a full pass over large tensors. Same arithmetic as the unfused pair.
+  void fuse_leaky_relu_into_conv() {
+    if (!missing_.empty() || !model_.fold_constants) return;
+    static const bool disabled = std::getenv("PARLEY_ONNX_NO_FUSION") != nullptr;
+    if (disabled) return;
     auto& g = *graph_;
-    const int n = static_cast<int>(g.nodes.size());
-    std::vector<int> last_use(g.slots.size(), -1);
-    for (int i = 0; i < n; ++i) {
-      for (int s : g.nodes[i]->outputs) {
-        if (s >= 0) last_use[s] = std::max(last_use[s], i);  // dead outputs: free at once
+    std::vector<int> readers(g.slots.size(), 0);
+    for (const auto& node : g.nodes) {
+      for (int s : node->inputs) {
+        if (s >= 0) ++readers[s];
       }
-      for (int s : g.nodes[i]->inputs) {
-        if (s >= 0) last_use[s] = i, ++g.slots[s].consumer_count;
+      for (int s : node->implicit_inputs) ++readers[s];
+    }
+    std::vector<bool> fused(g.nodes.size(), false);
+    for (size_t i = 0; i < g.nodes.size(); ++i) {
+      detail::NodeState& relu = *g.nodes[i];
+      if (relu.proto->op_type() != "LeakyRelu" || !relu.domain.empty() || relu.inputs.size() != 1 ||
+          relu.inputs[0] < 0 || relu.outputs.size() != 1 || relu.outputs[0] < 0) {
+        continue;
       }
-      for (int s : g.nodes[i]->implicit_inputs) last_use[s] = i, ++g.slots[s].consumer_count;
+      const int out = relu.outputs[0];
+      if (readers[out] != 1 || g.slots[out].is_graph_output) continue;
+      for (size_t j = i + 1; j < g.nodes.size(); ++j) {
+        detail::NodeState& conv = *g.nodes[j];
+        const bool reads = std::find(conv.inputs.begin(), conv.inputs.end(), out) !=
+                               conv.inputs.end() ||
+                           std::find(conv.implicit_inputs.begin(), conv.implicit_inputs.end(),
+                                     out) != conv.implicit_inputs.end();
+        if (!reads) continue;
+        if (conv.proto->op_type() == "Conv" && conv.domain.empty() && conv.inputs[0] == out &&
+            !conv.input_leaky_relu.has_value()) {
+          conv.input_leaky_relu = NodeInfo(relu).attr_float("alpha", 0.01f);
+          conv.inputs[0] = relu.inputs[0];
+          const OpRegistration* reg =
+              model_.registry->find(conv.domain, conv.proto->op_type(), conv.opset);
+          conv.kernel = reg->factory(NodeInfo(conv));
+          fused[i] = true;
+        }
+        break;
+      }
     }
-    g.release_after.assign(n, {});
-    for (size_t s = 0; s < g.slots.size(); ++s) {
-      const Slot& slot = g.slots[s];
-      if (slot.constant != nullptr || slot.is_graph_output || slot.outer_slot >= 0) continue;
-      if (last_use[s] >= 0) g.release_after[last_use[s]].push_back(static_cast<int>(s));
+    std::vector<std::unique_ptr<detail::NodeState>> kept;
+    for (size_t i = 0; i < g.nodes.size(); ++i) {
+      if (fused[i]) {
+        --model_.runtime_node_count;
+      } else {
+        kept.push_back(std::move(g.nodes[i]));
+      }
     }
+    g.nodes = std::move(kept);
+    renumber_producers(g);
   }
+
+  void plan_liveness() { plan_graph_liveness(*graph_); }
 
   const ::onnx::GraphProto& proto_;
   ModelData& model_;

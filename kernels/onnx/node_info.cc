@@ -28,6 +28,7 @@ const AttributeProto& typed_attr(const NodeInfo& node, std::string_view name,
 }  // namespace
 
 std::string_view NodeInfo::op_type() const { return state_.proto->op_type(); }
+std::optional<float> NodeInfo::fused_input_leaky_relu() const { return state_.input_leaky_relu; }
 std::string_view NodeInfo::domain() const { return state_.domain; }
 std::string_view NodeInfo::name() const { return state_.proto->name(); }
 int NodeInfo::opset() const { return state_.opset; }

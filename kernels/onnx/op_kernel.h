@@ -52,6 +52,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -90,6 +91,9 @@ class NodeInfo {
   // The value of input `index` when it is known at load time (initializer, Constant, or folded),
   // else nullptr. Lets an op pre-pack weights.
   const Value* constant_input(int index) const;
+  // Set when the loader fused a LeakyRelu producing input 0 into this node (Conv only): the
+  // kernel must read input 0 through LeakyRelu(alpha), i.e. x >= 0 ? x : alpha * x.
+  std::optional<float> fused_input_leaky_relu() const;
 
   // Attributes. The one-argument forms require the attribute (fail() when absent); the forms
   // with a default return it when absent. A wrong attribute type fails with the name.

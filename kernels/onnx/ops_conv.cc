@@ -6,11 +6,18 @@
 // input already is that matrix), multiplied by the weights [M/g, C/g * prod(kernel)].
 // ConvTranspose is the adjoint: one GEMM Wᵀ·X into a column matrix, then col2im accumulates the
 // columns into the output. Layout NCHW as ONNX defines; bias added per output channel.
+//
+// Special cases: depthwise 1-D and 2-D convolutions (one input and one output channel per group,
+// as in Zipformer's convolution modules) run a direct loop per channel; convolutions with constant
+// weights and few output positions (streaming chunks) multiply by weights packed at load
+// (packed_gemm.h) instead of calling BLAS per group.
+#include <optional>
 #include <string>
 
 #include "kernels/gemm.h"
 #include "kernels/kernel_table.h"
 #include "kernels/onnx/ops_util.h"
+#include "kernels/onnx/packed_gemm.h"
 
 namespace parley::onnx {
 namespace {
@@ -19,6 +26,8 @@ using namespace ops;  // NOLINT: the op-family helpers of ops_util.h
 constexpr int kMaxSpatial = 3;
 // Convolutions with at most this many output positions per image use dot products, not GEMM.
 constexpr int64_t kSmallOutput = 16;
+// With constant weights, up to this many output positions use the packed-weight product.
+constexpr int64_t kPackedOutput = 64;
 
 struct ConvGeometry {
   int spatial = 0;
@@ -134,6 +143,42 @@ void im2col(const float* x, const ConvGeometry& g, int64_t c_begin, int64_t c_en
   }
 }
 
+// 1-D im2col of output columns [o_begin, o_end): col[(c * K + k) * width + (o - o_begin)] with
+// width = o_end - o_begin, for channels [c_begin, c_end). With `leaky`, the copied inputs go
+// through LeakyRelu(*leaky) (a fused producer; padding stays zero, as LeakyRelu(0) is).
+void im2col_1d(const float* x, const ConvGeometry& g, int64_t c_begin, int64_t c_end,
+               int64_t o_begin, int64_t o_end, float* col, const float* leaky = nullptr) {
+  const int64_t K = g.kernel[0], in = g.in[0], st = g.stride[0], width = o_end - o_begin;
+  for (int64_t c = c_begin; c < c_end; ++c) {
+    const float* xc = x + c * in;
+    for (int64_t k = 0; k < K; ++k) {
+      float* out = col + (c * K + k) * width - o_begin;  // indexed by absolute o
+      const int64_t base = k * g.dilation[0] - g.pad_begin[0];
+      // o * st + base inside [0, in) for o in [lo, hi), clipped to the chunk.
+      const int64_t lo = std::clamp<int64_t>(base >= 0 ? 0 : (-base + st - 1) / st, o_begin, o_end);
+      const int64_t hi = std::clamp<int64_t>(in - base <= 0 ? 0 : (in - base + st - 1) / st, lo,
+                                             o_end);
+      std::fill(out + o_begin, out + lo, 0.0f);
+      if (leaky != nullptr && st == 1) {
+        const float alpha = *leaky;
+        const float* src = xc + base;
+        for (int64_t o = lo; o < hi; ++o) out[o] = src[o] >= 0.0f ? src[o] : alpha * src[o];
+      } else if (leaky != nullptr) {
+        const float alpha = *leaky;
+        for (int64_t o = lo; o < hi; ++o) {
+          const float v = xc[o * st + base];
+          out[o] = v >= 0.0f ? v : alpha * v;
+        }
+      } else if (st == 1) {
+        std::memcpy(out + lo, xc + lo + base, static_cast<size_t>(hi - lo) * sizeof(float));
+      } else {
+        for (int64_t o = lo; o < hi; ++o) out[o] = xc[o * st + base];
+      }
+      std::fill(out + hi, out + o_end, 0.0f);
+    }
+  }
+}
+
 // dst [cols, rows] = src [rows, cols]ᵀ; returns dst.
 const float* transpose_weights(const float* src, int64_t rows, int64_t cols, float* dst) {
   for (int64_t r = 0; r < rows; ++r) {
@@ -144,7 +189,7 @@ const float* transpose_weights(const float* src, int64_t rows, int64_t cols, flo
 
 class Conv final : public OpKernel {
  public:
-  explicit Conv(const NodeInfo& node) : attrs_(node) {
+  explicit Conv(const NodeInfo& node) : attrs_(node), leaky_(node.fused_input_leaky_relu()) {
     // Constant weights are transposed once per group for the small-output path.
     const Value* w = node.constant_input(1);
     if (w != nullptr && w->type == ElemType::kFloat && w->shape.rank() >= 3 &&
@@ -154,6 +199,12 @@ class Conv final : public OpKernel {
       for (int64_t grp = 0; grp < attrs_.group; ++grp) {
         transpose_weights(w->data<float>() + grp * mg * rows, mg, rows,
                           packed_.data() + grp * rows * mg);
+      }
+      if (!(w->shape[1] == 1 && mg == 1)) {  // depthwise convolutions do not use them
+        panels_.resize(static_cast<size_t>(attrs_.group));
+        for (int64_t grp = 0; grp < attrs_.group; ++grp) {
+          panels_[grp].pack(w->data<float>() + grp * mg * rows, rows, mg, /*transposed=*/true);
+        }
       }
     }
   }
@@ -203,10 +254,55 @@ class Conv final : public OpKernel {
       direct = direct && g.kernel[d] == 1 && g.stride[d] == 1 && g.pad_begin[d] == 0 &&
                g.pad_end[d] == 0;
     }
-    float* col = direct ? nullptr : ctx.scratch<float>(static_cast<size_t>(cg * K * out_size));
+    const bool packed = !panels_.empty() && panels_[0].k() == cg * K && panels_[0].n() == mg;
+    // Large 1-D convolutions build their column matrix in chunks of output positions that stay
+    // in cache (Piper's decoder: 512 channels x 11 taps x 60k samples would be 1.3 GB at once).
+    const int64_t chunk_target = (1 << 19) / std::max<int64_t>(1, cg * K) / 64 * 64;
+    const int64_t chunk = g.spatial == 1 && !direct && out_size > kPackedOutput
+                              ? std::clamp<int64_t>(chunk_target, 256, out_size)
+                              : out_size;
+    float* col = direct ? nullptr : ctx.scratch<float>(static_cast<size_t>(cg * K * chunk));
     const float* px = x.data<float>();
+    // A fused LeakyRelu producer: the chunked 1-D path applies it while building columns; every
+    // other path reads an activated copy of X.
+    const bool leaky_in_im2col = leaky_.has_value() && chunk < out_size;
+    if (leaky_.has_value() && !leaky_in_im2col) {
+      float* activated = ctx.scratch<float>(static_cast<size_t>(x.element_count()));
+      const float alpha = *leaky_;
+      ctx.pool().parallel_for(
+          x.element_count(),
+          [&](int64_t begin, int64_t end, int) {
+            for (int64_t i = begin; i < end; ++i) {
+              activated[i] = px[i] >= 0.0f ? px[i] : alpha * px[i];
+            }
+          },
+          16384);
+      px = activated;
+    }
     const float* pw = w.data<float>();
     float* py = y.mutable_data<float>();
+    const float* pb = bias != nullptr ? bias->data<float>() : nullptr;
+    if (g.spatial <= 2 && cg == 1 && mg == 1 && groups > 1) {
+      depthwise(ctx, g, batch * maps, maps, px, pw, pb, py);
+      return;
+    }
+    if (out_size <= kPackedOutput && packed) {
+      // Yᵀ_g [out, mg] = colᵀ [out, cg*K] · Wᵀ_g: both transposes are strided views.
+      for (int64_t n = 0; n < batch; ++n) {
+        for (int64_t grp = 0; grp < groups; ++grp) {
+          const float* xg = px + (n * channels + grp * cg) * in_size;
+          const float* src = xg;
+          if (!direct) {
+            im2col(xg, g, 0, cg, col);
+            src = col;
+          }
+          packed_gemm({src, 1, out_size}, out_size, panels_[grp],
+                      {py + (n * maps + grp * mg) * out_size, 1, out_size},
+                      pb != nullptr ? pb + grp * mg : nullptr, false, &ctx.pool());
+        }
+      }
+      return;
+    }
     if (out_size <= kSmallOutput) {
       // Few output positions (streaming models, e.g. Silero's 4-frame chunks): a GEMM would spend
       // its time packing the weights. Instead, for each position, accumulate the rows of the
@@ -245,6 +341,22 @@ class Conv final : public OpKernel {
       for (int64_t grp = 0; grp < groups; ++grp) {
         const float* xg = px + (n * channels + grp * cg) * in_size;
         const float* b_matrix = xg;
+        if (chunk < out_size) {
+          for (int64_t o0 = 0; o0 < out_size; o0 += chunk) {
+            const int64_t o1 = std::min(out_size, o0 + chunk);
+            ctx.pool().parallel_for(
+                cg,
+                [&](int64_t begin, int64_t end, int) {
+                  im2col_1d(xg, g, begin, end, o0, o1, col,
+                            leaky_in_im2col ? &*leaky_ : nullptr);
+                },
+                std::max<int64_t>(1, 16384 / std::max<int64_t>(1, K * (o1 - o0))));
+            kernels::gemm_f32(kernels::Transpose::No, kernels::Transpose::No, mg, o1 - o0, cg * K,
+                              1.0f, pw + grp * mg * cg * K, cg * K, col, o1 - o0, 0.0f,
+                              py + (n * maps + grp * mg) * out_size + o0, out_size);
+          }
+          continue;
+        }
         if (!direct) {
           ctx.pool().parallel_for(
               cg, [&](int64_t begin, int64_t end, int) { im2col(xg, g, begin, end, col); },
@@ -257,7 +369,6 @@ class Conv final : public OpKernel {
       }
     }
     if (bias != nullptr) {
-      const float* pb = bias->data<float>();
       ctx.pool().parallel_for(
           batch * maps,
           [&](int64_t begin, int64_t end, int) {
@@ -272,8 +383,62 @@ class Conv final : public OpKernel {
   }
 
  private:
+  // Depthwise 1-D or 2-D convolution: one input and one output channel per group. Each row r of
+  // the [batch * maps, spatial] input is convolved with its own kernel w[r % maps]:
+  // y[r, oh, ow] = sum_{kh, kw} w[kh, kw] * x[r, ih, iw] + bias (zero outside the input).
+  static void depthwise(OpContext& ctx, const ConvGeometry& g, int64_t rows, int64_t maps,
+                        const float* px, const float* pw, const float* pb, float* py) {
+    const bool two_d = g.spatial == 2;
+    const int64_t in_h = two_d ? g.in[0] : 1, out_h = two_d ? g.out[0] : 1;
+    const int64_t k_h = two_d ? g.kernel[0] : 1, st_h = two_d ? g.stride[0] : 1;
+    const int64_t dil_h = two_d ? g.dilation[0] : 1, pad_h = two_d ? g.pad_begin[0] : 0;
+    const int s = g.spatial - 1;  // the innermost spatial axis
+    const int64_t in_w = g.in[s], out_w = g.out[s], k_w = g.kernel[s];
+    const int64_t st = g.stride[s], dil = g.dilation[s], pad = g.pad_begin[s];
+    const int64_t in_size = in_h * in_w, out_size = out_h * out_w, kernel = k_h * k_w;
+    ctx.pool().parallel_for(
+        rows,
+        [&](int64_t begin, int64_t end, int) {
+          for (int64_t r = begin; r < end; ++r) {
+            const float* x = px + r * in_size;
+            const float* w = pw + (r % maps) * kernel;
+            float* y = py + r * out_size;
+            std::fill(y, y + out_size, 0.0f);
+            for (int64_t oh = 0; oh < out_h; ++oh) {
+              float* yrow = y + oh * out_w;
+              for (int64_t kh = 0; kh < k_h; ++kh) {
+                const int64_t ih = oh * st_h + kh * dil_h - pad_h;
+                if (ih < 0 || ih >= in_h) continue;
+                const float* xrow = x + ih * in_w;
+                for (int64_t kw = 0; kw < k_w; ++kw) {
+                  const int64_t off = kw * dil - pad;  // input index of output 0
+                  // Outputs o whose input o * st + off lies in [0, in_w).
+                  const int64_t o_begin = off >= 0 ? 0 : std::min(out_w, (-off + st - 1) / st);
+                  const int64_t o_end =
+                      in_w - off <= 0 ? 0 : std::min(out_w, (in_w - off + st - 1) / st);
+                  const float wk = w[kh * k_w + kw];
+                  if (st == 1) {
+                    const float* xs = xrow + off;
+                    for (int64_t o = o_begin; o < o_end; ++o) yrow[o] += wk * xs[o];
+                  } else {
+                    for (int64_t o = o_begin; o < o_end; ++o) yrow[o] += wk * xrow[o * st + off];
+                  }
+                }
+              }
+            }
+            if (pb != nullptr) {
+              const float b = pb[r % maps];
+              for (int64_t o = 0; o < out_size; ++o) y[o] += b;
+            }
+          }
+        },
+        std::max<int64_t>(1, 8192 / std::max<int64_t>(1, out_size * kernel)));
+  }
+
   ConvAttributes attrs_;
   std::vector<float> packed_;  // constant W as [group][cg * K][mg], or empty
+  std::vector<PackedMatrix> panels_;  // constant Wᵀ per group for packed_gemm, or empty
+  std::optional<float> leaky_;         // alpha of a fused LeakyRelu on X (graph_builder.cc)
 };
 
 class ConvTranspose final : public OpKernel {
@@ -343,11 +508,32 @@ class ConvTranspose final : public OpKernel {
       std::fill(py + r * out_size, py + (r + 1) * out_size, b);
     }
     if (y.element_count() == 0 || in_size == 0) return;
-    float* col = ctx.scratch<float>(static_cast<size_t>(mg * K * in_size));
+    // 1-D: input positions in chunks whose column matrix (~1 MiB) stays in cache between the
+    // GEMM that writes it and the col2im that reads it (Piper's upsampling layers).
+    const int64_t chunk = s == 1 ? std::clamp<int64_t>((1 << 18) / std::max<int64_t>(1, mg * K),
+                                                       64, in_size)
+                                 : in_size;
+    float* col = ctx.scratch<float>(static_cast<size_t>(mg * K * chunk));
     const float* px = x.data<float>();
     const float* pw = w.data<float>();
     for (int64_t n = 0; n < batch; ++n) {
       for (int64_t grp = 0; grp < groups; ++grp) {
+        if (chunk < in_size) {
+          float* yg = py + (n * maps + grp * mg) * out_size;
+          for (int64_t i0 = 0; i0 < in_size; i0 += chunk) {
+            const int64_t i1 = std::min(in_size, i0 + chunk), width = i1 - i0;
+            kernels::gemm_f32(kernels::Transpose::Yes, kernels::Transpose::No, mg * K, width, cg,
+                              1.0f, pw + grp * cg * mg * K, mg * K,
+                              px + (n * channels + grp * cg) * in_size + i0, in_size, 0.0f, col,
+                              width);
+            ctx.pool().parallel_for(mg, [&](int64_t begin, int64_t end, int) {
+              for (int64_t m = begin; m < end; ++m) {
+                col2im_1d(col + m * K * width, g, i0, i1, yg + m * out_size);
+              }
+            });
+          }
+          continue;
+        }
         // col[mg*K, in] = W_gᵀ [mg*K, cg] · X_g [cg, in]
         kernels::gemm_f32(kernels::Transpose::Yes, kernels::Transpose::No, mg * K, in_size, cg,
                           1.0f, pw + grp * cg * mg * K, mg * K,
@@ -361,6 +547,22 @@ class ConvTranspose final : public OpKernel {
   }
 
  private:
+  // 1-D col2im of input positions [i0, i1): out[i * stride + k * dilation - pad] +=
+  // col[k * (i1 - i0) + i - i0] where that output index exists.
+  static void col2im_1d(const float* col, const ConvGeometry& g, int64_t i0, int64_t i1,
+                        float* out) {
+    const int64_t width = i1 - i0, st = g.stride[0], out_size = g.out[0];
+    for (int64_t k = 0; k < g.kernel[0]; ++k) {
+      const int64_t base = k * g.dilation[0] - g.pad_begin[0];
+      // i * st + base inside [0, out_size) for i in [lo, hi), clipped to the chunk.
+      const int64_t lo = std::clamp<int64_t>(base >= 0 ? 0 : (-base + st - 1) / st, i0, i1);
+      const int64_t hi = std::clamp<int64_t>(
+          out_size - base <= 0 ? 0 : (out_size - base + st - 1) / st, lo, i1);
+      const float* src = col + k * width - i0;  // indexed by absolute i
+      for (int64_t i = lo; i < hi; ++i) out[i * st + base] += src[i];
+    }
+  }
+
   // out[o(i, kidx)] += col[kidx * in_size + i] for every input position and kernel offset.
   static void col2im(const float* col, const ConvGeometry& g, float* out) {
     const int s = g.spatial;

@@ -386,6 +386,20 @@ class Pad final : public OpKernel {
     const auto* src = static_cast<const uint8_t*>(x.raw);
     auto* dst = static_cast<uint8_t*>(y.raw);
     const auto eb64 = static_cast<int64_t>(eb);
+    const bool zero_fill = std::all_of(fill, fill + eb, [](uint8_t b) { return b == 0; });
+    // n copies of the constant at out.
+    auto fill_elements = [&](uint8_t* out, int64_t n) {
+      if (n <= 0) return;
+      if (zero_fill) {
+        std::memset(out, 0, static_cast<size_t>(n * eb64));
+      } else if (eb == 4) {
+        uint32_t word;
+        std::memcpy(&word, fill, 4);
+        std::fill_n(reinterpret_cast<Word32*>(out), n, word);
+      } else {
+        for (int64_t i = 0; i < n; ++i) std::memcpy(out + i * eb64, fill, eb);
+      }
+    };
     ctx.pool().parallel_for(
         rows,
         [&](int64_t begin, int64_t end, int) {
@@ -399,12 +413,25 @@ class Pad final : public OpKernel {
               src_row += s * cs[d];
             }
             uint8_t* out = dst + r * row * eb64;
+            if (constant_row) {
+              fill_elements(out, row);
+              continue;
+            }
             // The interior [pad_begin, pad_begin + in) of the row is one contiguous copy.
             const int64_t lo =
                 constant_row ? row : std::clamp<int64_t>(pad_begin[rank - 1], 0, row);
             const int64_t hi = constant_row ? row
                                             : std::clamp<int64_t>(
                                                   pad_begin[rank - 1] + x.shape[rank - 1], lo, row);
+            if (mode_ == Mode::Constant) {  // constant borders, interior copy
+              fill_elements(out, lo);
+              if (hi > lo) {
+                std::memcpy(out + lo * eb64, src + (src_row + lo - pad_begin[rank - 1]) * eb64,
+                            static_cast<size_t>((hi - lo) * eb64));
+              }
+              fill_elements(out + hi * eb64, row - hi);
+              continue;
+            }
             for (int64_t o = 0; o < row; ++o) {
               if (o == lo && hi > lo) {
                 std::memcpy(out + lo * eb64, src + (src_row + lo - pad_begin[rank - 1]) * eb64,

@@ -5,8 +5,13 @@
 //
 // gemm_f32 must not be called from inside a parallel_for (OpenBLAS keeps its own threads), so
 // batches run one after another on the calling thread.
+//
+// A constant right-hand matrix (an initializer or folded constant, as in every Linear layer) is
+// packed once at load (packed_gemm.h); those products run on our own kernels, split over the
+// session's pool, without OpenBLAS's per-call packing of the weights.
 #include "kernels/gemm.h"
 #include "kernels/onnx/ops_util.h"
+#include "kernels/onnx/packed_gemm.h"
 
 namespace parley::onnx {
 namespace {
@@ -14,7 +19,13 @@ using namespace ops;  // NOLINT: the op-family helpers of ops_util.h
 
 class MatMul final : public OpKernel {
  public:
-  explicit MatMul(const NodeInfo&) {}
+  explicit MatMul(const NodeInfo& node) {
+    const Value* b = node.constant_input(1);
+    if (b != nullptr && b->type == ElemType::kFloat && b->shape.rank() == 2 &&
+        b->element_count() > 0) {
+      packed_.pack(b->data<float>(), b->shape[0], b->shape[1], /*transposed=*/false);
+    }
+  }
   void compute(OpContext& ctx) const override {
     const Value& a = ctx.input(0);
     const Value& b = ctx.input(1);
@@ -52,6 +63,11 @@ class MatMul final : public OpKernel {
       // One right-hand matrix: every batch of a stacks into rows. a's batch may still be
       // broadcast against b's size-1 dims, which only changes the output shape.
       const int64_t rows = batch_a.element_count() * m;
+      if (rows * n == y.element_count() && !packed_.empty() && packed_.k() == k &&
+          packed_.n() == n && b.shape.rank() == 2) {
+        packed_gemm({pa, k, 1}, rows, packed_, {py, n, 1}, nullptr, false, &ctx.pool());
+        return;
+      }
       if (rows * n == y.element_count()) {
         kernels::gemm_f32(kernels::Transpose::No, kernels::Transpose::No, rows, n, k, 1.0f, pa, k,
                           pb, n, 0.0f, py, n);
@@ -74,6 +90,9 @@ class MatMul final : public OpKernel {
       }
     });
   }
+
+ private:
+  PackedMatrix packed_;  // constant B [k, n], or empty
 };
 
 class Gemm final : public OpKernel {
@@ -82,7 +101,14 @@ class Gemm final : public OpKernel {
       : alpha_(node.attr_float("alpha", 1.0f)),
         beta_(node.attr_float("beta", 1.0f)),
         trans_a_(node.attr_int("transA", 0) != 0),
-        trans_b_(node.attr_int("transB", 0) != 0) {}
+        trans_b_(node.attr_int("transB", 0) != 0) {
+    const Value* b = node.constant_input(1);
+    if (b != nullptr && b->type == ElemType::kFloat && b->shape.rank() == 2 &&
+        b->element_count() > 0 && alpha_ == 1.0f) {
+      packed_.pack(b->data<float>(), trans_b_ ? b->shape[1] : b->shape[0],
+                   trans_b_ ? b->shape[0] : b->shape[1], trans_b_);
+    }
+  }
 
   void compute(OpContext& ctx) const override {
     const Value& a = ctx.input(0);
@@ -117,6 +143,13 @@ class Gemm final : public OpKernel {
       for (int64_t i = 0; i < m * n; ++i) py[i] = beta == 0.0f ? 0.0f : beta * py[i];
       return;
     }
+    if (!packed_.empty() && packed_.k() == k && packed_.n() == n &&
+        (beta == 0.0f || beta == 1.0f)) {
+      const int64_t lda = a.shape[1];
+      packed_gemm({a.data<float>(), trans_a_ ? 1 : lda, trans_a_ ? lda : 1}, m, packed_,
+                  {py, n, 1}, nullptr, beta == 1.0f, &ctx.pool());
+      return;
+    }
     kernels::gemm_f32(trans_a_ ? kernels::Transpose::Yes : kernels::Transpose::No,
                       trans_b_ ? kernels::Transpose::Yes : kernels::Transpose::No, m, n, k, alpha_,
                       a.data<float>(), a.shape[1], b.data<float>(), b.shape[1], beta, py, n);
@@ -125,6 +158,7 @@ class Gemm final : public OpKernel {
  private:
   float alpha_, beta_;
   bool trans_a_, trans_b_;
+  PackedMatrix packed_;  // constant op(B) [k, n] when alpha == 1, or empty
 };
 
 }  // namespace

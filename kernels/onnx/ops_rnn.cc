@@ -14,6 +14,7 @@
 #include "kernels/gemm.h"
 #include "kernels/kernel_table.h"
 #include "kernels/onnx/ops_util.h"
+#include "kernels/onnx/packed_gemm.h"
 
 namespace parley::onnx {
 namespace {
@@ -171,6 +172,23 @@ class Recurrent final : public OpKernel {
         : kind == Kind::Gru ? std::vector<std::string>{"Sigmoid", "Tanh"}
                             : std::vector<std::string>{"Tanh"};
     activations_ = parse_activations(node, kActivations, directions_, defaults);
+    // Constant W [D, G*H, input] and R [D, G*H, H]: pack Wᵀ and Rᵀ per direction.
+    const Value* w = node.constant_input(1);
+    const Value* r = node.constant_input(2);
+    const int64_t gh = kGates * hidden_;
+    if (w != nullptr && r != nullptr && w->type == ElemType::kFloat &&
+        r->type == ElemType::kFloat && w->shape.rank() == 3 && r->shape.rank() == 3 &&
+        w->shape[0] == directions_ && w->shape[1] == gh && r->shape[0] == directions_ &&
+        r->shape[1] == gh && r->shape[2] == hidden_ && w->shape[2] > 0) {
+      const int64_t input = w->shape[2];
+      packed_w_.resize(static_cast<size_t>(directions_));
+      packed_r_.resize(static_cast<size_t>(directions_));
+      for (int dir = 0; dir < directions_; ++dir) {
+        packed_w_[dir].pack(w->data<float>() + dir * gh * input, input, gh, /*transposed=*/true);
+        packed_r_[dir].pack(r->data<float>() + dir * gh * hidden_, hidden_, gh,
+                            /*transposed=*/true);
+      }
+    }
   }
 
   void compute(OpContext& ctx) const override {
@@ -253,7 +271,11 @@ class Recurrent final : public OpKernel {
       const float* rb = wb != nullptr ? wb + G * H : nullptr;
       const float* peep = p != nullptr ? p->data<float>() + dir * 3 * H : nullptr;
       const Activation* act = activations_.data() + dir * kActivations;
-      if (seq * batch > 0 && input > 0) {
+      const bool packed = !packed_w_.empty() && packed_w_[dir].k() == input;
+      if (packed && seq * batch > 0) {
+        packed_gemm({px, input, 1}, seq * batch, packed_w_[dir], {xw, G * H, 1}, nullptr, false,
+                    &ctx.pool());
+      } else if (seq * batch > 0 && input > 0) {
         kernels::gemm_f32(kernels::Transpose::No, kernels::Transpose::Yes, seq * batch, G * H,
                           input, 1.0f, px, input, wd, input, 0.0f, xw, G * H);
       } else {
@@ -267,8 +289,13 @@ class Recurrent final : public OpKernel {
         }
       }
       for (int64_t s = 0; s < seq; ++s) {
-        kernels::gemm_f32(kernels::Transpose::No, kernels::Transpose::Yes, batch, G * H, H, 1.0f, h,
-                          H, rd, H, 0.0f, hr, G * H);
+        if (packed) {
+          packed_gemm({h, H, 1}, batch, packed_r_[dir], {hr, G * H, 1}, nullptr, false,
+                      &ctx.pool());
+        } else {
+          kernels::gemm_f32(kernels::Transpose::No, kernels::Transpose::Yes, batch, G * H, H,
+                            1.0f, h, H, rd, H, 0.0f, hr, G * H);
+        }
         for (int64_t bi = 0; bi < batch; ++bi) {
           const int64_t len = lens != nullptr ? int_at(*lens, bi) : seq;
           if (s >= len) continue;
@@ -384,6 +411,7 @@ class Recurrent final : public OpKernel {
   int directions_ = 1;
   bool reverse_only_ = false;
   std::vector<Activation> activations_;
+  std::vector<PackedMatrix> packed_w_, packed_r_;  // Wᵀ, Rᵀ per direction when constant
 };
 
 }  // namespace

@@ -196,7 +196,20 @@ class ConstantOfShape final : public OpKernel {
     Value& y = ctx.allocate_output(0, type_, shape);
     const size_t bytes = elem_size(type_);
     uint8_t* p = static_cast<uint8_t*>(y.raw);
-    for (int64_t i = 0; i < y.element_count(); ++i) std::memcpy(p + i * bytes, value_, bytes);
+    const int64_t n = y.element_count();
+    if (std::all_of(value_, value_ + bytes, [](uint8_t b) { return b == 0; })) {
+      if (n > 0) std::memset(p, 0, static_cast<size_t>(n) * bytes);
+    } else if (bytes == 4) {
+      uint32_t word;
+      std::memcpy(&word, value_, 4);
+      std::fill_n(reinterpret_cast<ops::Word32*>(p), n, word);
+    } else if (bytes == 8) {
+      uint64_t word;
+      std::memcpy(&word, value_, 8);
+      std::fill_n(reinterpret_cast<ops::Word64*>(p), n, word);
+    } else {
+      for (int64_t i = 0; i < n; ++i) std::memcpy(p + i * bytes, value_, bytes);
+    }
   }
 
  private:

@@ -8,12 +8,15 @@
 
 #include "kernels/kernel_table.h"
 #include "kernels/onnx/ops_util.h"
+#include "kernels/onnx/vector_math.h"
 
 namespace parley::onnx {
 namespace {
 using namespace ops;  // NOLINT: the op-family helpers of ops_util.h
 
 constexpr int64_t kGrain = 16384;
+// Row-op tag for Erf, which kernels::UnaryOp does not list (served by erf_f32).
+constexpr auto kErfRow = kernels::UnaryOp::kCount;
 
 // y = f(x) for float/double inputs (and the integer types listed by `ints`).
 template <typename Fn>
@@ -30,7 +33,10 @@ class FloatUnary final : public OpKernel {
       const float* px = x.data<float>();
       float* py = y.mutable_data<float>();
       if (has_row_op_) {
-        const kernels::UnaryFn row = kernels::kernels().unary[static_cast<int>(row_op_)];
+        // Log and Erf: our AVX2 kernels (vector_math.h); kernels/ has none for them.
+        const kernels::UnaryFn row = row_op_ == kernels::UnaryOp::Log ? log_f32
+                                     : row_op_ == kErfRow            ? erf_f32
+                                         : kernels::kernels().unary[static_cast<int>(row_op_)];
         ctx.pool().parallel_for(
             n, [&](int64_t b, int64_t e, int) { row(e - b, px + b, py + b); }, kGrain);
       } else {
@@ -174,6 +180,51 @@ class IsNanOrInf final : public OpKernel {
   bool is_nan_, detect_negative_, detect_positive_;
 };
 
+// LeakyRelu: float data in a float loop the compiler vectorises (Piper's decoder runs it over
+// millions of samples); other floating types through double.
+class LeakyRelu final : public OpKernel {
+ public:
+  explicit LeakyRelu(const NodeInfo& node) : alpha_(node.attr_float("alpha", 0.01f)) {}
+
+  void compute(OpContext& ctx) const override {
+    const Value& x = ctx.input(0);
+    Value& y = ctx.allocate_output(0, x.type, x.shape);
+    const int64_t n = x.element_count();
+    const float alpha = alpha_;
+    if (x.type == ElemType::kFloat) {
+      const float* px = x.data<float>();
+      float* py = y.mutable_data<float>();
+      ctx.pool().parallel_for(
+          n,
+          [&](int64_t b, int64_t e, int) {
+            for (int64_t i = b; i < e; ++i) py[i] = px[i] >= 0.0f ? px[i] : alpha * px[i];
+          },
+          kGrain);
+      return;
+    }
+    if (x.type == ElemType::kDouble) {
+      const double* px = x.data<double>();
+      double* py = y.mutable_data<double>();
+      const double a = alpha_;  // as ONNX Runtime: the float attribute widened
+      for (int64_t i = 0; i < n; ++i) py[i] = px[i] >= 0 ? px[i] : a * px[i];
+      return;
+    }
+    if (x.type == ElemType::kFloat16) {
+      const uint16_t* px = x.data<uint16_t>();
+      uint16_t* py = y.mutable_data<uint16_t>();
+      for (int64_t i = 0; i < n; ++i) {
+        const float v = kernels::fp16_to_fp32(px[i]);
+        py[i] = kernels::fp32_to_fp16(v >= 0.0f ? v : alpha * v);
+      }
+      return;
+    }
+    ctx.fail("input must be a floating-point tensor, got " + x.describe());
+  }
+
+ private:
+  float alpha_;
+};
+
 double sign_of(double v) {
   return v > 0 ? 1.0 : (v < 0 ? -1.0 : 0.0);
 }
@@ -202,7 +253,7 @@ void register_unary_ops(OpRegistry& registry) {
   add_unary(registry, "Round", 11, kLatestOpset,
             plain([](double v) { return std::nearbyint(v); }));  // half to even (default mode)
   add_unary(registry, "Sign", 9, kLatestOpset, plain(sign_of), true);
-  add_unary(registry, "Erf", 9, kLatestOpset, plain([](double v) { return std::erf(v); }));
+  add_row_unary(registry, "Erf", 9, kErfRow, [](double v) { return std::erf(v); });
   add_unary(registry, "Sin", 7, kLatestOpset, plain([](double v) { return std::sin(v); }));
   add_unary(registry, "Cos", 7, kLatestOpset, plain([](double v) { return std::cos(v); }));
   add_unary(registry, "Tan", 7, kLatestOpset, plain([](double v) { return std::tan(v); }));
@@ -219,10 +270,7 @@ void register_unary_ops(OpRegistry& registry) {
   add_unary(registry, "Softsign", 1, kLatestOpset,
             plain([](double v) { return v / (1.0 + std::fabs(v)); }));
 
-  add_unary(registry, "LeakyRelu", 6, kLatestOpset, [](const NodeInfo& node) {
-    const double alpha = node.attr_float("alpha", 0.01f);
-    return [alpha](double v) { return v >= 0 ? v : alpha * v; };
-  });
+  registry.add<LeakyRelu>(kOnnxDomain, "LeakyRelu", 6, kLatestOpset);
   add_unary(registry, "Elu", 6, kLatestOpset, [](const NodeInfo& node) {
     const double alpha = node.attr_float("alpha", 1.0f);
     return [alpha](double v) { return v >= 0 ? v : alpha * std::expm1(v); };

@@ -264,6 +264,21 @@ inline int64_t row_grain(int64_t row_length, int64_t min_elements = 32768) {
   return std::max<int64_t>(1, min_elements / std::max<int64_t>(1, row_length));
 }
 
+// Element-sized words that may alias any element type (copies move bits, not values).
+using Word32 = uint32_t __attribute__((may_alias));
+using Word64 = uint64_t __attribute__((may_alias));
+
+// dst[i * dst_stride] = src[i * src_stride] for i < n (elements of one machine word).
+template <typename T>
+inline void strided_copy_row(const T* src, int64_t src_stride, T* dst, int64_t dst_stride,
+                             int64_t n) {
+  if (dst_stride == 1) {
+    for (int64_t i = 0; i < n; ++i) dst[i] = src[i * src_stride];
+  } else {
+    for (int64_t i = 0; i < n; ++i) dst[i * dst_stride] = src[i * src_stride];
+  }
+}
+
 // dst[index] = src[index] over `dims`, each side with its own element strides (dst usually
 // contiguous). Works for any element size; rows are split across the pool.
 inline void strided_copy(kernels::ThreadPool& pool, const Shape& dims, const void* src,
@@ -280,7 +295,15 @@ inline void strided_copy(kernels::ThreadPool& pool, const Shape& dims, const voi
         plan.for_rows(begin, end, [&](const int64_t* off, int64_t n, const int64_t* inner) {
           uint8_t* out = d + off[0] * eb;
           const uint8_t* in = s + off[1] * eb;
-          if (inner[0] == 1) {
+          if (inner[0] == 1 && inner[1] == 1) {
+            std::memcpy(out, in, static_cast<size_t>(n) * elem_bytes);
+          } else if (elem_bytes == 4) {  // typed loops: no memcpy call per element
+            strided_copy_row(reinterpret_cast<const Word32*>(in), inner[1],
+                             reinterpret_cast<Word32*>(out), inner[0], n);
+          } else if (elem_bytes == 8) {
+            strided_copy_row(reinterpret_cast<const Word64*>(in), inner[1],
+                             reinterpret_cast<Word64*>(out), inner[0], n);
+          } else if (inner[0] == 1) {
             copy_elements(in, inner[1], out, n, elem_bytes);
           } else {
             for (int64_t i = 0; i < n; ++i) {

@@ -3,7 +3,11 @@
 #include "kernels/onnx/session.h"
 
 #include <algorithm>
+#include <ctime>
+#include <cstdio>
+#include <cstdlib>
 #include <limits>
+#include <map>
 #include <random>
 
 #include "kernels/error.h"
@@ -27,6 +31,13 @@ struct Frame {
 
 }  // namespace
 
+// CPU time of the whole process in milliseconds (profiling only).
+static double process_cpu_ms() {
+  timespec t{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) * 1e3 + static_cast<double>(t.tv_nsec) * 1e-6;
+}
+
 struct Session::Impl {
   const Model& model;
   kernels::ThreadPool& pool;
@@ -35,8 +46,32 @@ struct Session::Impl {
   std::vector<int> free_buffers;
   kernels::Arena scratch;
   std::unordered_map<const Graph*, Frame> frames;
+  // PARLEY_ONNX_PROFILE set: CPU time of the process (all threads; steadier than wall time on a
+  // shared machine) and calls per op type (control-flow ops inclusive of their subgraphs),
+  // printed to stderr when the Session ends.
+  bool profile = std::getenv("PARLEY_ONNX_PROFILE") != nullptr;
+  // PARLEY_ONNX_PROFILE=shapes: one line per op type and input shapes ("c" marks constants).
+  bool profile_shapes = profile && std::string_view(std::getenv("PARLEY_ONNX_PROFILE")) == "shapes";
+  std::map<std::string, std::pair<double, int64_t>, std::less<>> op_times;
 
   Impl(const Model& m, kernels::ThreadPool& p, uint64_t seed) : model(m), pool(p), random(seed) {}
+  ~Impl() {
+    if (!profile || op_times.empty()) return;
+    std::vector<std::pair<double, std::string>> rows;
+    double total = 0;
+    for (const auto& [op, t] : op_times) {
+      rows.emplace_back(t.first, op);
+      if (op != "If" && op != "Loop" && op != "Scan") total += t.first;
+    }
+    std::sort(rows.rbegin(), rows.rend());
+    std::fprintf(stderr, "onnx profile (%s): %.3f ms CPU time in leaf ops\n",
+                 model.path().c_str(), total);
+    for (const auto& [ms, op] : rows) {
+      std::fprintf(stderr, "  %-40s %10.3f ms %5.1f%% %8lld calls\n", op.c_str(), ms,
+                   total > 0 ? 100.0 * ms / total : 0.0,
+                   static_cast<long long>(op_times[op].second));
+    }
+  }
 
   int acquire(size_t bytes) {
     int best = -1;
@@ -217,7 +252,23 @@ void Session::Impl::execute(const Graph& g, Frame& f) {
     }
     {
       NodeContext ctx(*this, g, f, node);
-      node.kernel->compute(ctx);
+      if (profile) {
+        const double start = process_cpu_ms();
+        node.kernel->compute(ctx);
+        std::string key = node.proto->op_type();
+        if (profile_shapes) {
+          for (int k = 0; k < ctx.input_count() && k < 3; ++k) {
+            const Value* v = ctx.input_or_null(k);
+            key += v == nullptr ? " -" : (g.slots[node.inputs[k]].constant ? " c" : " ") +
+                                             v->shape.to_string();
+          }
+        }
+        auto& entry = op_times[key];
+        entry.first += process_cpu_ms() - start;
+        ++entry.second;
+      } else {
+        node.kernel->compute(ctx);
+      }
       for (size_t k = 0; k < node.outputs.size(); ++k) {
         int s = node.outputs[k];
         if (s >= 0 && f.values[s].type == ElemType::kUndefined) {
