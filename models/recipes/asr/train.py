@@ -1,0 +1,233 @@
+#!/usr/bin/env python3
+"""Train the streaming LSTM transducer on gen_data.py's shards (CPU, resumable).
+
+  nice -n 15 /usr/bin/python3 models/recipes/asr/train.py [--threads 1] [--minutes 90]
+
+Everything lives under work/: work/bpe/ (sentencepiece model + tokens.txt), work/exp/last.pt
+(checkpoint every --ckpt-minutes, resumed automatically), work/exp/train.log. New shards that
+gen_data.py finishes while training runs are picked up at the next epoch. Stops after
+--max-steps or --minutes of wall time in this run, or after the current step on SIGTERM (`kill PID`),
+saving the checkpoint first; run it again to continue.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import glob
+import math
+import os
+import random
+import resource
+import signal
+import sys
+import time
+from typing import List
+
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from model import ModelConfig, Transducer, count_params  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+WORK = os.path.join(HERE, "work")
+
+
+def train_bpe(sent_path: str, out_dir: str, vocab_size: int) -> List[str]:
+    import sentencepiece as spm
+    os.makedirs(out_dir, exist_ok=True)
+    prefix = os.path.join(out_dir, "bpe")
+    if not os.path.exists(prefix + ".model"):
+        spm.SentencePieceTrainer.train(
+            input=sent_path, model_prefix=prefix, vocab_size=vocab_size, model_type="unigram",
+            character_coverage=1.0, input_sentence_size=200000, shuffle_input_sentence=True,
+            user_defined_symbols=["<blk>", "<sos/eos>"], unk_id=2, bos_id=-1, eos_id=-1,
+            num_threads=1)
+    sp = spm.SentencePieceProcessor(model_file=prefix + ".model")
+    tokens = [sp.id_to_piece(i) for i in range(sp.get_piece_size())]
+    assert tokens[0] == "<blk>" and tokens[1] == "<sos/eos>", tokens[:3]
+    with open(os.path.join(out_dir, "tokens.txt"), "w", encoding="utf-8") as f:
+        for i, t in enumerate(tokens):
+            f.write(f"{t} {i}\n")
+    return tokens
+
+
+class Data:
+    """All finished shards in memory: (feats fp16 [T,80], token ids)."""
+
+    def __init__(self, shard_dir: str, sp):
+        self.shard_dir = shard_dir
+        self.sp = sp
+        self.loaded = set()
+        self.items = []
+
+    def refresh(self) -> int:
+        for path in sorted(glob.glob(os.path.join(self.shard_dir, "shard_*.pt"))):
+            if path in self.loaded:
+                continue
+            d = torch.load(path)
+            for text, f in zip(d["texts"], d["feats"]):
+                ids = self.sp.encode(text)
+                if 0 < len(ids) and f.shape[0] >= 4 * len(ids) + 8:
+                    self.items.append((f, ids))
+            self.loaded.add(path)
+        return len(self.items)
+
+    def batches(self, rng: random.Random, max_frames: int):
+        order = sorted(range(len(self.items)), key=lambda i: self.items[i][0].shape[0] +
+                       rng.random() * 40)
+        out, cur, longest = [], [], 0
+        for i in order:
+            t = self.items[i][0].shape[0]
+            if cur and max(longest, t) * (len(cur) + 1) > max_frames:
+                out.append(cur)
+                cur, longest = [], 0
+            cur.append(i)
+            longest = max(longest, t)
+        if cur:
+            out.append(cur)
+        rng.shuffle(out)
+        return out
+
+    def collate(self, idx: List[int], rng: random.Random, specaug: bool):
+        feats = [self.items[i][0].float() for i in idx]
+        ids = [self.items[i][1] for i in idx]
+        n, tmax, umax = len(idx), max(f.shape[0] for f in feats), max(len(t) for t in ids)
+        x = torch.zeros(n, tmax, 80)
+        y = torch.zeros(n, umax, dtype=torch.int64)
+        for k, (f, t) in enumerate(zip(feats, ids)):
+            if specaug:
+                f = f.clone()
+                for _ in range(2):
+                    w = rng.randint(0, 12)
+                    s = rng.randint(0, 80 - w)
+                    f[:, s:s + w] = f.mean()
+                for _ in range(max(1, f.shape[0] // 150)):
+                    w = rng.randint(0, min(20, f.shape[0] // 10))
+                    s = rng.randint(0, f.shape[0] - w)
+                    f[s:s + w] = f.mean()
+            x[k, :f.shape[0]] = f
+            y[k, :len(t)] = torch.tensor(t)
+        # pad frames with the utterance's own floor so padding looks like silence
+        xl = torch.tensor([f.shape[0] for f in feats])
+        yl = torch.tensor([len(t) for t in ids])
+        for k in range(n):
+            x[k, xl[k]:] = feats[k].min()
+        return x, xl, y, yl
+
+
+def cpu_seconds() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def save(path: str, model, opt, step: int, epoch: int, tokens, cfg, cpu_s: float) -> None:
+    tmp = path + ".tmp"
+    torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step,
+                "epoch": epoch, "tokens": tokens, "config": dataclasses.asdict(cfg),
+                "cpu_seconds": cpu_s}, tmp)
+    os.replace(tmp, path)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--data", default=os.path.join(WORK, "data"))
+    ap.add_argument("--exp", default=os.path.join(WORK, "exp"))
+    ap.add_argument("--vocab-size", type=int, default=256)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--max-frames", type=int, default=5000, help="padded input frames/batch")
+    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--warmup", type=int, default=300)
+    ap.add_argument("--max-steps", type=int, default=20000)
+    ap.add_argument("--minutes", type=float, default=1e9)
+    ap.add_argument("--ckpt-minutes", type=float, default=4.0)
+    ap.add_argument("--d-model", type=int, default=192)
+    ap.add_argument("--rnn-hidden", type=int, default=512)
+    ap.add_argument("--layers", type=int, default=3)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(1)
+    import sentencepiece as spm
+
+    tokens = train_bpe(os.path.join(args.data, "sentences.txt"), os.path.join(WORK, "bpe"),
+                       args.vocab_size)
+    sp = spm.SentencePieceProcessor(model_file=os.path.join(WORK, "bpe", "bpe.model"))
+    os.makedirs(args.exp, exist_ok=True)
+    ckpt = os.path.join(args.exp, "last.pt")
+    data = Data(os.path.join(args.data, "train"), sp)
+    n = data.refresh()
+    if os.path.exists(ckpt):
+        ck = torch.load(ckpt)
+        cfg = ModelConfig(**ck["config"])
+        model = Transducer(cfg)
+        model.load_state_dict(ck["model"])
+        step, epoch = ck["step"], ck["epoch"]
+        cpu_before = ck.get("cpu_seconds", 0.0)
+    else:
+        cfg = ModelConfig(vocab_size=len(tokens), conv_channels=32, d_model=args.d_model,
+                          rnn_hidden_size=args.rnn_hidden, num_encoder_layers=args.layers,
+                          decoder_dim=args.d_model, joiner_dim=args.d_model)
+        model = Transducer(cfg)
+        allf = torch.cat([f.float() for f, _ in data.items[:2000]])
+        model.encoder.feat_mean.copy_(allf.mean(0))
+        model.encoder.feat_istd.copy_(1.0 / (allf.std(0) + 1e-5))
+        step, epoch = 0, 0
+        cpu_before = 0.0
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
+    if os.path.exists(ckpt):
+        opt.load_state_dict(ck["opt"])
+    log = open(os.path.join(args.exp, "train.log"), "a")
+
+    def say(msg: str) -> None:
+        line = time.strftime("%H:%M:%S ") + f"[cpu {cpu_before + cpu_seconds():.0f}s] " + msg
+        print(line, flush=True)
+        log.write(line + "\n")
+        log.flush()
+
+    say(f"start: {n} utterances, {count_params(model)} params, step {step}, epoch {epoch}, "
+        f"threads {args.threads}, config {dataclasses.asdict(cfg)}")
+    t_start = time.time()
+    t_ckpt = time.time()
+    done = False
+    stop_requested = []
+    signal.signal(signal.SIGTERM, lambda *_: stop_requested.append(True))
+    while not done:
+        n = data.refresh()
+        rng = random.Random(1000 + epoch)
+        batches = data.batches(rng, args.max_frames)
+        model.train()
+        tot, cnt, t_log = 0.0, 0, time.time()
+        for b in batches:
+            x, xl, y, yl = data.collate(b, rng, specaug=True)
+            lr = args.lr * min(1.0, (step + 1) / args.warmup) * \
+                max(0.1, 0.5 * (1 + math.cos(math.pi * min(1.0, step / args.max_steps))))
+            for g in opt.param_groups:
+                g["lr"] = lr
+            loss = model.loss(x, xl, y, yl)
+            opt.zero_grad()
+            loss.backward()
+            gn = torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+            if torch.isfinite(loss) and torch.isfinite(gn):
+                opt.step()
+            step += 1
+            tot += float(loss) / max(1.0, float(yl.float().mean()))
+            cnt += 1
+            if step % 25 == 0:
+                say(f"step {step} epoch {epoch} loss/token {tot / cnt:.4f} lr {lr:.2e} "
+                    f"batch {len(b)} {(time.time() - t_log) / cnt:.2f}s/step")
+                tot, cnt, t_log = 0.0, 0, time.time()
+            if time.time() - t_ckpt > args.ckpt_minutes * 60:
+                save(ckpt, model, opt, step, epoch, tokens, cfg, cpu_before + cpu_seconds())
+                t_ckpt = time.time()
+            if step >= args.max_steps or time.time() - t_start > args.minutes * 60 or \
+                    stop_requested:
+                done = True
+                break
+        else:
+            epoch += 1
+    save(ckpt, model, opt, step, epoch, tokens, cfg, cpu_before + cpu_seconds())
+    say(f"stopped at step {step}, epoch {epoch}; checkpoint {ckpt}")
+
+
+if __name__ == "__main__":
+    main()
