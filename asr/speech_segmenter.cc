@@ -38,7 +38,8 @@ std::string SegmenterConfig::to_string() const {
       << ", min_speech_seconds=" << min_speech_seconds
       << ", min_silence_seconds=" << min_silence_seconds
       << ", max_speech_seconds=" << max_speech_seconds
-      << ", speech_pad_seconds=" << speech_pad_seconds << ")";
+      << ", speech_pad_seconds=" << speech_pad_seconds
+      << (sherpa_onnx_rules ? ", sherpa_onnx_rules" : "") << ")";
   return out.str();
 }
 
@@ -99,7 +100,15 @@ void SpeechSegmenter::process_window(std::span<const float> window) noexcept {
   } else if (p < config_.release_threshold && silence_start_ < 0) {
     silence_start_ = start;
   }
-  if (!in_segment_ && speech_in_region_ >= std::max<int64_t>(min_speech_, 1)) {
+  const bool sherpa = config_.sherpa_onnx_rules;
+  if (sherpa && !in_segment_ && !speech) {
+    region_open_ = false;  // sherpa-onnx: speech must be consecutive until confirmed
+    silence_start_ = -1;
+    return;
+  }
+  // sherpa-onnx measures from the end of the first speech window, so it needs one more window.
+  const int64_t speech_needed = std::max<int64_t>(min_speech_, 1) + (sherpa ? window_ : 0);
+  if (!in_segment_ && speech_in_region_ >= speech_needed) {
     in_segment_ = true;
     segment_speech_start_ = candidate_start_;
     segment_start_ = std::max<int64_t>({candidate_start_ - pad_, last_end_, 0});
@@ -110,7 +119,11 @@ void SpeechSegmenter::process_window(std::span<const float> window) noexcept {
     event.segment = {segment_start_, segment_start_};
     push(event);
   }
-  if (silence_start_ >= 0 && end - silence_start_ >= min_silence_) {
+  const bool silence_over =
+      silence_start_ >= 0 &&
+      (sherpa ? p < config_.release_threshold && start - silence_start_ >= min_silence_
+              : end - silence_start_ >= min_silence_);
+  if (silence_over) {
     if (in_segment_) {
       end_segment(std::min(silence_start_ + pad_, end), /*forced=*/false);
     } else {

@@ -54,6 +54,12 @@ struct SegmenterConfig {
   float min_silence_seconds = 0.5f;  // silence that ends a segment
   float max_speech_seconds = 20.0f;  // longer segments are cut
   float speech_pad_seconds = 0.03f;  // added before and after each segment
+  // Count speech and silence the way Silero's get_speech_timestamps and sherpa-onnx's Vad do
+  // (tests/asr/vad_sherpa_test.cc): a segment needs min_speech_seconds of CONSECUTIVE speech
+  // windows measured from the end of the first (any other window drops the candidate), and ends
+  // on a window below release_threshold once min_silence_seconds have passed from the end of the
+  // first silent window — one window more of each than the default rules.
+  bool sherpa_onnx_rules = false;
 
   void validate() const;  // throws parley::Error "SegmenterConfig.<field>: ..."
   std::string to_string() const;
