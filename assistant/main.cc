@@ -12,8 +12,16 @@ int main(int argc, char** argv) {
   parley::assistant::add_inspect_command(app);
   parley::assistant::add_bench_command(app);
   parley::assistant::add_random_gguf_command(app);
+  parley::assistant::add_convert_command(app);
+  parley::assistant::add_quantize_command(app);
   parley::assistant::add_cpu_command(app);
   parley::assistant::add_audio_commands(app);
+  parley::assistant::add_config_command(app);
+  parley::assistant::add_speak_command(app);
+  parley::assistant::add_transcribe_command(app);
+  parley::assistant::add_vad_command(app);
+  parley::assistant::add_converse_command(app);
+  parley::assistant::add_models_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

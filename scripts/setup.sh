@@ -12,6 +12,7 @@ packages=(
   libonnx-dev libprotobuf-dev protobuf-compiler libonnx-testdata
   libopus-dev libopusenc-dev libopusfile-dev libogg-dev libwebrtc-audio-processing-dev
   libespeak-ng-dev espeak-ng-data espeak-ng libicu-dev
+  libcpp-httplib-dev libssl-dev
   nodejs
 )
 

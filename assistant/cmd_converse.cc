@@ -1,0 +1,196 @@
+// parley converse — the whole voice pipeline on files: questions from WAV files are "spoken" into
+// a simulated microphone one after the other, each answered through VAD → ASR → LLM (tools
+// included) → TTS; prints per turn the transcript, the reply, and the turn trace; writes what the
+// speaker played to --out; p50/p90 of every stage at the end.
+//
+//   parley converse --in q1.wav --in q2.wav --out answer.wav --asr models/asr --llm chat.gguf
+//   parley converse --in q.wav --barge-in-at 1.0 --barge-in stop.wav --trace turns.jsonl
+//
+// Time is a SimulatedClock: by default processing time counts (as on a device) and idle time is
+// skipped; --lockstep makes processing free (deterministic); --realtime paces blocks in real time.
+// --barge-in FILE is spoken SECONDS after the first answer's first audio sample.
+
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "asr/vad_factory.h"
+#include "assistant/commands.h"
+#include "assistant/core/assistant_tools.h"
+#include "assistant/core/config.h"
+#include "assistant/core/engines.h"
+#include "assistant/core/pipeline.h"
+#include "assistant/core/pipeline_driver.h"
+#include "assistant/models/model_store.h"
+#include "audio/resampler.h"
+#include "audio/sound_file.h"
+#include "kernels/error.h"
+
+namespace parley::assistant {
+namespace {
+
+struct ConverseOptions {
+  std::vector<std::string> inputs;
+  std::string out;
+  std::string asr, llm, voice, vad;
+  double barge_in_at = -1;
+  std::string barge_in;
+  bool realtime = false;
+  bool lockstep = false;
+  bool half_duplex = false;
+  std::string trace;
+  std::string config;
+  std::vector<std::string> set;
+  double max_turn_seconds = 120;
+};
+
+std::vector<float> read_clip(const std::string& path, int rate) {
+  audio::SoundBuffer sound = audio::read_sound_file(path, {.mix_to_mono = true});
+  if (sound.channel_count > 1) sound.samples = audio::mix_down_to_mono(sound.samples, sound.channel_count);
+  if (sound.sample_rate_hz != rate)
+    return audio::resample(sound.samples, sound.sample_rate_hz, rate, 1);
+  return sound.samples;
+}
+
+void converse(const ConverseOptions& o) {
+  if (o.inputs.empty()) throw Error("converse: give at least one --in FILE");
+  if ((o.barge_in_at >= 0) != !o.barge_in.empty())
+    throw Error("converse: --barge-in-at and --barge-in go together");
+  AssistantConfig config = load_effective_config(o.config, o.set);
+  const int rate = config.devices.sample_rate_hz;
+  const std::string asr_dir = models::resolve_default_model(models::ModelKind::kAsr, o.asr, config.models.asr);
+  const std::string llm_path = models::resolve_default_model(models::ModelKind::kLlm, o.llm, config.models.llm);
+  const std::string voice_spec =
+      !o.voice.empty() ? o.voice : !config.models.voice.empty() ? config.models.voice : "espeak:en-us";
+  const std::string vad_spec = !o.vad.empty() ? o.vad : !config.models.vad.empty() ? config.models.vad : "energy";
+
+  std::fprintf(stderr, "loading asr %s, llm %s, voice %s, vad %s\n", asr_dir.c_str(),
+               llm_path.c_str(), voice_spec.c_str(), vad_spec.c_str());
+  RecognizerEngine ears(asr_dir, rate);
+  LlmChatEngine brain(llm_path, {.max_tokens = config.llm.max_tokens,
+                                 .temperature = config.llm.temperature,
+                                 .seed = config.llm.seed,
+                                 .threads = config.llm.threads,
+                                 .context_length = config.llm.context_length});
+  VoiceEngine voice(voice_spec, rate);
+  std::unique_ptr<asr::VoiceActivityDetector> vad = asr::open_vad(vad_spec, {.sample_rate_hz = rate});
+
+  SimulatedClock clock(RealClock().wall_time());
+  ScriptedMicStream mic(audio::StreamConfig{.sample_rate_hz = rate}, size_t(rate) * 3600);
+  VolumeControl volume(config.voice.volume_percent);
+  Pipeline* pipeline_ptr = nullptr;
+  TimerService timers(clock, [&](const TimerInfo& t) {
+    if (pipeline_ptr) pipeline_ptr->announce(timer_announcement(t));
+  });
+  ToolRegistry registry = ToolRegistry::builtin();
+  register_builtin_tools(registry, {.clock = &clock, .timers = &timers, .volume = &volume,
+                                    .on_stop = [&] { if (pipeline_ptr) pipeline_ptr->stop_speaking(); }});
+  for (const std::string& name : config.tools.disabled) registry.set_enabled(name, false);
+
+  PipelineOptions options;
+  options.sample_rate_hz = rate;
+  options.half_duplex = o.half_duplex || config.devices.half_duplex;
+  options.system_prompt = config.llm.system_prompt;
+  options.segmenter.threshold = config.vad.threshold;
+  options.segmenter.release_threshold = std::min(config.vad.threshold, 0.35f);
+  options.segmenter.min_speech_seconds = config.vad.min_speech_ms / 1000.0f;
+  options.segmenter.min_silence_seconds = config.endpoint.vad_trailing_silence_s;
+  options.segmenter.speech_pad_seconds = config.vad.speech_pad_ms / 1000.0f;
+  Pipeline pipeline(mic, clock,
+                    {.asr = &ears, .chat = &brain, .tts = &voice, .vad = vad.get(),
+                     .tools = config.tools.enabled ? &registry : nullptr, .timers = &timers},
+                    options);
+  pipeline_ptr = &pipeline;
+
+  std::unique_ptr<TraceWriter> writer;
+  const std::string trace_path = !o.trace.empty() ? o.trace : config.trace.file;
+  if (!trace_path.empty()) writer = std::make_unique<TraceWriter>(trace_path);
+  TraceSummary summary;
+  std::mutex mutex;
+  std::vector<TurnResult> turns;
+  pipeline.set_on_turn([&](const TurnResult& r) {
+    std::lock_guard lock(mutex);
+    turns.push_back(r);
+  });
+  pipeline.start();
+  const DrivePacing pacing = o.realtime ? DrivePacing::kRealTime
+                             : o.lockstep ? DrivePacing::kLockstep
+                                          : DrivePacing::kComputeCounts;
+  ConversationDriver driver(pipeline, mic, clock, pacing);
+  size_t printed = 0;
+  auto report = [&] {
+    std::lock_guard lock(mutex);
+    for (; printed < turns.size(); ++printed) {
+      const TurnResult& r = turns[printed];
+      std::printf("turn %lld%s\n  heard:  %s\n  reply:  %s\n", static_cast<long long>(r.trace.turn_index),
+                  r.trace.interrupted ? " (interrupted)" : "", r.trace.transcript.c_str(),
+                  r.trace.reply.c_str());
+      for (const std::string& call : r.tool_calls) std::printf("  tool:   %s\n", call.c_str());
+      std::printf("  trace:  %s\n", r.trace.to_json_line().c_str());
+      std::fflush(stdout);
+      if (writer) writer->write(r.trace);
+      summary.add(r.trace);
+    }
+  };
+  auto settled = [&](size_t count) {
+    const PipelineStatus s = pipeline.status();
+    std::lock_guard lock(mutex);
+    return turns.size() >= count && !s.reply_active && s.state == TurnState::kListening &&
+           driver.microphone_idle();
+  };
+  driver.say(std::vector<float>(static_cast<size_t>(rate / 2), 0.0f));  // noise floor
+  size_t expected = 0;
+  for (size_t i = 0; i < o.inputs.size(); ++i) {
+    driver.say(read_clip(o.inputs[i], rate));
+    ++expected;
+    if (i == 0 && o.barge_in_at >= 0) {
+      driver.run_until([&] { return pipeline.status().first_audio_out_us >= 0; }, o.max_turn_seconds);
+      driver.run_for(o.barge_in_at);
+      driver.say(read_clip(o.barge_in, rate));
+      ++expected;
+    }
+    if (!driver.run_until([&] { return settled(expected); }, o.max_turn_seconds))
+      std::fprintf(stderr, "converse: turn %zu did not finish within %.0f s\n", expected,
+                   o.max_turn_seconds);
+    report();
+  }
+  driver.run_for(0.5);
+  pipeline.stop();
+  report();
+  for (const std::string& error : pipeline.errors()) std::fprintf(stderr, "error: %s\n", error.c_str());
+  if (!o.out.empty()) {
+    audio::write_sound_file(o.out, {mic.recorded_playback(), rate, 1}, audio::FileEncoding::kWavPcm16);
+    std::printf("answer audio: %s (%.2f s of speaker output)\n", o.out.c_str(),
+                static_cast<double>(mic.recorded_playback().size()) / rate);
+  } else {
+    std::printf("answer audio: not written (use --out FILE)\n");
+  }
+  if (!trace_path.empty()) std::printf("trace: %s\n", trace_path.c_str());
+  std::printf("%s", summary.to_text().c_str());
+}
+
+}  // namespace
+
+void add_converse_command(CLI::App& app) {
+  auto o = std::make_shared<ConverseOptions>();
+  CLI::App* cmd = app.add_subcommand("converse", "Run the voice pipeline on WAV files (simulated device and clock)");
+  cmd->add_option("--in", o->inputs, "Question audio, one file per turn (repeatable)")->required();
+  cmd->add_option("--out", o->out, "Write what the speaker played to this WAV file");
+  cmd->add_option("--asr", o->asr, "Streaming ASR model folder (default: the installed default)");
+  cmd->add_option("--llm", o->llm, "GGUF chat model (default: the installed default)");
+  cmd->add_option("--voice", o->voice, "Voice: espeak:<voice> or a Piper .onnx");
+  cmd->add_option("--vad", o->vad, "VAD: energy or a Silero .onnx");
+  cmd->add_option("--barge-in-at", o->barge_in_at, "Seconds after the first answer starts playing");
+  cmd->add_option("--barge-in", o->barge_in, "Audio spoken over the first answer");
+  cmd->add_flag("--realtime", o->realtime, "Pace the device in real time");
+  cmd->add_flag("--lockstep", o->lockstep, "Processing takes no simulated time (deterministic)");
+  cmd->add_flag("--half-duplex", o->half_duplex, "Mute the microphone while speaking");
+  cmd->add_option("--trace", o->trace, "Append one JSON line per turn to this file");
+  cmd->add_option("--config", o->config, "Config file (JSON)");
+  cmd->add_option("--set", o->set, "Override a config key: key=value (repeatable)");
+  cmd->add_option("--max-turn-seconds", o->max_turn_seconds, "Give up on a turn after this long");
+  cmd->callback([o] { converse(*o); });
+}
+
+}  // namespace parley::assistant
