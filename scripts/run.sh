@@ -18,6 +18,8 @@ if [ $# -gt 0 ]; then
 fi
 
 "$parley" cpu
+hello="${TMPDIR:-/tmp}/parley-hello.wav"
+"$parley" speak "Hello, I am Parley. It is 7:30 and 21 °C in the kitchen." -o "$hello"
 model=../shared/testdata/llm/stories260K-Q4_K_M.gguf
 if [ ! -f "$model" ]; then
   echo "run: no default model yet and $model is absent; see '$parley --help'"
