@@ -21,7 +21,7 @@ struct Result {
 Result run(const std::string& args, const std::string& stdin_text = "") {
   // One stdin file per process and call: CTest runs these tests in parallel processes.
   static int calls = 0;
-  const std::string input = ::testing::TempDir() + "parley_cli_stdin_" + std::to_string(::getpid()) +
+  const std::string input = ::testing::TempDir() + std::to_string(::getpid()) + "_parley_cli_stdin_" + std::to_string(::getpid()) +
                             "_" + std::to_string(++calls) + ".txt";
   std::ofstream(input) << stdin_text;
   const std::string command = std::string(PARLEY_BINARY) + " " + args + " < " + input + " 2>&1";
@@ -43,12 +43,12 @@ TEST(Cli, MissingModelFileIsOneClearLine) {
 }
 
 TEST(Cli, NotAModelAndCorruptModelAreRejected) {
-  const std::string text_file = ::testing::TempDir() + "parley_not_a_model.txt";
+  const std::string text_file = ::testing::TempDir() + std::to_string(::getpid()) + "_parley_not_a_model.txt";
   std::ofstream(text_file) << "hello, I am not a model\n";
   Result r = run("inspect " + text_file);
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.output.find("not a model format"), std::string::npos) << r.output;
-  const std::string fake_onnx = ::testing::TempDir() + "parley_garbage.onnx";
+  const std::string fake_onnx = ::testing::TempDir() + std::to_string(::getpid()) + "_parley_garbage.onnx";
   std::ofstream(fake_onnx) << "garbage bytes, not protobuf";
   r = run("inspect " + fake_onnx);
   EXPECT_NE(r.exit_code, 0);

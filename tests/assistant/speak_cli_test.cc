@@ -18,6 +18,7 @@
 #include <regex>
 #include <string>
 #include <vector>
+#include <unistd.h>
 
 namespace {
 
@@ -49,7 +50,7 @@ Result run(const std::string& args) {
 }
 
 std::string temp(const std::string& name) {
-  return ::testing::TempDir() + "parley_speak_cli_" + name;
+  return ::testing::TempDir() + std::to_string(::getpid()) + "_parley_speak_cli_" + name;
 }
 
 std::string quoted(const std::string& text) {

@@ -13,6 +13,7 @@
 #include <random>
 #include <string>
 #include <vector>
+#include <unistd.h>
 
 #include "audio/error.h"
 #include "audio/sound_file.h"
@@ -216,7 +217,7 @@ TEST(OpusPackets, LossConcealmentFillsTheGap) {
 
 class OpusFiles : public ::testing::Test {
  protected:
-  std::string path(const std::string& name) { return ::testing::TempDir() + "parley_" + name; }
+  std::string path(const std::string& name) { return ::testing::TempDir() + std::to_string(::getpid()) + "_parley_" + name; }
 };
 
 TEST_F(OpusFiles, SpeechRoundTripKeepsRateLengthAndAlignment) {

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <fstream>
 #include <string>
+#include <unistd.h>
 
 #include "kernels/error.h"
 
@@ -13,7 +14,7 @@ namespace parley::kernels {
 namespace {
 
 std::string temp_path(const std::string& name) {
-  return ::testing::TempDir() + "parley_storage_" + name;
+  return ::testing::TempDir() + std::to_string(::getpid()) + "_parley_storage_" + name;
 }
 
 TEST(AlignedBuffer, IsAlignedAndSized) {

@@ -10,6 +10,8 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
+
+#include <unistd.h>
 #include <sstream>
 
 #include "kernels/error.h"
@@ -48,7 +50,7 @@ std::vector<float> read_f32(const std::string& path) {
 
 // Converts once per (fixture, type) and test run.
 std::string converted(const std::string& name, kernels::DType type) {
-  const std::string out = ::testing::TempDir() + "parley_convert_" + name + "_" +
+  const std::string out = ::testing::TempDir() + std::to_string(::getpid()) + "_parley_convert_" + name + "_" +
                           std::string(kernels::dtype_name(type)) + ".gguf";
   static std::set<std::string> done;  // convert once per run (never reuse an older run's file)
   if (done.insert(out).second) {
@@ -163,7 +165,7 @@ TEST(Convert, ChatTemplateFromListOrJinjaFile) {
   tc["chat_template"] = Json::array({{{"name", "tool_use"}, {"template", "TOOLS"}},
                                      {{"name", "default"}, {"template", "DEFAULT"}}});
   std::ofstream(tc_path) << tc.dump();
-  const std::string out = ::testing::TempDir() + "parley_templates.gguf";
+  const std::string out = ::testing::TempDir() + std::to_string(::getpid()) + "_parley_templates.gguf";
   convert_hf_to_gguf(dir.string(), out);
   EXPECT_EQ(GgufFile(out).get_string("tokenizer.chat_template"), "DEFAULT");
   tc.erase("chat_template");
@@ -195,7 +197,7 @@ std::string edited_copy(const std::string& name, const std::string& tag,
 }
 
 void expect_error(const std::string& dir, const std::vector<std::string>& parts) {
-  const std::string out = ::testing::TempDir() + "parley_never.gguf";
+  const std::string out = ::testing::TempDir() + std::to_string(::getpid()) + "_parley_never.gguf";
   try {
     convert_hf_to_gguf(dir, out);
     FAIL() << "no error for " << dir;
@@ -222,7 +224,7 @@ TEST(Convert, BadInputsGiveErrorsNamingFileAndField) {
                              c["rope_scaling"] = {{"type", "yarn"}, {"factor", 4}};
                            }),
                {"rope_scaling", "yarn"});
-  expect_error(::testing::TempDir() + "parley_no_such_dir", {"config.json"});
+  expect_error(::testing::TempDir() + std::to_string(::getpid()) + "_parley_no_such_dir", {"config.json"});
   // Tokenizers: a Unigram tokenizer.json, an unknown pre-tokenizer, a truncated tokenizer.model.
   auto edit_tokenizer = [&](const std::string& tag, const std::function<void(Json&)>& edit) {
     const std::string dir = edited_copy("hf_qwen2", tag, [](Json&) {});

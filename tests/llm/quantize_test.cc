@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <set>
 
+#include <unistd.h>
+
 #include "kernels/error.h"
 #include "kernels/thread_pool.h"
 #include "llm/convert.h"
@@ -79,7 +81,7 @@ TEST(QuantizePolicy, MixNames) {
 }
 
 std::string fixture_gguf(DType type) {
-  const std::string out = ::testing::TempDir() + "parley_quantize_llama_" +
+  const std::string out = ::testing::TempDir() + std::to_string(::getpid()) + "_parley_quantize_llama_" +
                           std::string(kernels::dtype_name(type)) + ".gguf";
   static std::set<std::string> done;  // convert once per run (never reuse an older run's file)
   if (done.insert(out).second) {
@@ -92,7 +94,7 @@ std::string fixture_gguf(DType type) {
 }
 
 std::string quantized(QuantMix mix) {
-  const std::string out = ::testing::TempDir() + "parley_quantize_llama_" +
+  const std::string out = ::testing::TempDir() + std::to_string(::getpid()) + "_parley_quantize_llama_" +
                           std::string(quant_mix_info(mix).name) + ".gguf";
   quantize_gguf(fixture_gguf(DType::F16), out, mix);
   return out;
@@ -158,7 +160,7 @@ TEST(Quantize, EveryMixLoadsAndRuns) {
 }
 
 TEST(Quantize, BadInputsAreRejected) {
-  const std::string out = ::testing::TempDir() + "parley_quantize_never.gguf";
+  const std::string out = ::testing::TempDir() + std::to_string(::getpid()) + "_parley_quantize_never.gguf";
   fs::remove(out);
   const std::string not_gguf =
       std::string(PARLEY_SOURCE_DIR) + "/tests/llm/fixtures/hf_llama/config.json";

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <unistd.h>
 
 #include "kernels/error.h"
 #include "kernels/fp16.h"
@@ -112,7 +113,7 @@ TEST(Safetensors, MalformedHeadersNameTheFileAndField) {
 }
 
 TEST(Safetensors, FileErrorsNameThePath) {
-  const std::string path = ::testing::TempDir() + "parley_bad.safetensors";
+  const std::string path = ::testing::TempDir() + std::to_string(::getpid()) + "_parley_bad.safetensors";
   const auto bytes = file_bytes(R"({"w":{"dtype":"F32","shape":[4],"data_offsets":[0,99]}})",
                                 std::vector<uint8_t>(16));
   std::ofstream(path, std::ios::binary)
@@ -124,7 +125,7 @@ TEST(Safetensors, FileErrorsNameThePath) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
   }
-  EXPECT_THROW(SafetensorsFile(::testing::TempDir() + "parley_missing.safetensors"), Error);
+  EXPECT_THROW(SafetensorsFile(::testing::TempDir() + std::to_string(::getpid()) + "_parley_missing.safetensors"), Error);
 }
 
 TEST(Safetensors, ShardedCheckpointFollowsTheIndex) {

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <thread>
+#include <unistd.h>
 
 #include "kernels/error.h"
 #include "kernels/thread_pool.h"
@@ -20,7 +21,7 @@ namespace parley::llm {
 namespace {
 
 std::string tiny_model_path(const std::string& type, int32_t layers = 2) {
-  const std::string path = ::testing::TempDir() + "parley_tiny_" + type + "_" + std::to_string(layers) + ".gguf";
+  const std::string path = ::testing::TempDir() + std::to_string(::getpid()) + "_parley_tiny_" + type + "_" + std::to_string(layers) + ".gguf";
   if (!std::filesystem::exists(path)) {
     RandomModelSpec spec;
     spec.name = "tiny";
@@ -54,7 +55,7 @@ TEST(RandomModel, WritesALoadableModelWithTheRequestedShape) {
   EXPECT_THROW(random_model_shape("no-such-shape"), Error);
   RandomModelSpec bad;
   bad.weight_type = "q9_9";
-  EXPECT_THROW(write_random_model(bad, ::testing::TempDir() + "never.gguf"), Error);
+  EXPECT_THROW(write_random_model(bad, ::testing::TempDir() + std::to_string(::getpid()) + "_never.gguf"), Error);
 }
 
 TEST(Session, RewindReproducesLogitsAndContextFullChangesNothing) {

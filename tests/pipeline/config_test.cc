@@ -9,6 +9,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <unistd.h>
 
 #include "kernels/error.h"
 
@@ -164,7 +165,7 @@ TEST(Config, OverridesParseValidateAndLeaveTheConfigUnchangedOnError) {
 }
 
 TEST(Config, EffectiveConfigFromDefaultLocationFileAndOverrides) {
-  const std::string home = ::testing::TempDir() + "parley_config_home";
+  const std::string home = ::testing::TempDir() + std::to_string(::getpid()) + "_parley_config_home";
   std::filesystem::create_directories(home + "/parley");
   std::ofstream(home + "/parley/config.json")
       << R"({"vad": {"threshold": 0.7}, "wake": {"phrase": "computer"}})";

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
+#include <unistd.h>
 
 #include "kernels/error.h"
 
@@ -205,7 +206,7 @@ TEST(TurnTrace, SummaryCountsOnlyTurnsThatReachedBothMarks) {
 }
 
 TEST(TurnTrace, WriterWritesOneLinePerTurnAndNamesABadPath) {
-  const std::string path = ::testing::TempDir() + "parley_trace_test.jsonl";
+  const std::string path = ::testing::TempDir() + std::to_string(::getpid()) + "_parley_trace_test.jsonl";
   {
     TraceWriter writer(path);
     TurnTrace t;
