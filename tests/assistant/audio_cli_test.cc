@@ -3,6 +3,8 @@
 // simulated speaker is the file's samples, in order, with nothing lost. The WAV files are written
 // and parsed here (PCM16 and float32) so the check does not reuse the code under test.
 #include <gtest/gtest.h>
+
+#include "tests/assistant/test_wav.h"
 #include <sys/wait.h>
 
 #include <array>
@@ -65,48 +67,8 @@ void write_wav16(const std::string& path, const std::vector<int16_t>& samples, u
   out.write(reinterpret_cast<const char*>(samples.data()), data_bytes);
 }
 
-struct Wav {
-  uint32_t rate_hz = 0;
-  uint16_t channels = 0;
-  std::vector<float> samples;  // PCM16 scaled by 1/32768
-};
-
-// Reads a PCM16 or float32 WAV, walking its chunks.
-Wav read_wav(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  Wav wav;
-  if (bytes.size() < 12 || std::memcmp(bytes.data(), "RIFF", 4) != 0) return wav;
-  uint16_t format = 0, bits = 0;
-  for (size_t at = 12; at + 8 <= bytes.size();) {
-    uint32_t size;
-    std::memcpy(&size, &bytes[at + 4], 4);
-    const char* body = &bytes[at + 8];
-    if (at + 8 + size > bytes.size()) break;
-    if (std::memcmp(&bytes[at], "fmt ", 4) == 0) {
-      std::memcpy(&format, body, 2);
-      std::memcpy(&wav.channels, body + 2, 2);
-      std::memcpy(&wav.rate_hz, body + 4, 4);
-      std::memcpy(&bits, body + 14, 2);
-    } else if (std::memcmp(&bytes[at], "data", 4) == 0) {
-      if (format == 1 && bits == 16) {
-        for (uint32_t i = 0; i + 2 <= size; i += 2) {
-          int16_t v;
-          std::memcpy(&v, body + i, 2);
-          wav.samples.push_back(v / 32768.0f);
-        }
-      } else if (format == 3 && bits == 32) {
-        for (uint32_t i = 0; i + 4 <= size; i += 4) {
-          float v;
-          std::memcpy(&v, body + i, 4);
-          wav.samples.push_back(v);
-        }
-      }
-    }
-    at += 8 + size + (size & 1);
-  }
-  return wav;
-}
+using parley::test::read_wav;
+using parley::test::Wav;
 
 // A 16 kHz test signal: a chirp, so any dropped, repeated or reordered block shows.
 std::vector<int16_t> chirp(size_t frames) {
