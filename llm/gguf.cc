@@ -10,20 +10,7 @@
 #include "kernels/error.h"
 
 namespace parley::llm {
-namespace {
 
-// Sane limits that no real file comes near; they bound work and memory on hostile input.
-constexpr uint64_t kMaxKeyBytes = 1 << 16;
-constexpr uint64_t kMaxTensorNameBytes = 1 << 12;
-constexpr int kMaxArrayDepth = 8;
-constexpr uint64_t kMaxNestedArrayItems = 1 << 20;  // total children of arrays of arrays
-constexpr uint32_t kMaxAlignment = 1 << 20;
-constexpr uint32_t kDefaultAlignment = 32;
-// Smallest possible encodings, used to bound counts by the bytes that remain.
-constexpr uint64_t kMinKeyValueBytes = 8 + 1 + 4 + 1;            // key len, 1-byte key, type, u8
-constexpr uint64_t kMinTensorInfoBytes = 8 + 1 + 4 + 8 + 4 + 8;  // name, n_dims, ne[0], type, off
-
-// Size in bytes of a fixed-size element type; 0 for STRING and ARRAY; -1 for an unknown type.
 int fixed_type_bytes(uint32_t type) {
   switch (static_cast<GgufType>(type)) {
     case GgufType::U8:
@@ -47,6 +34,20 @@ int fixed_type_bytes(uint32_t type) {
   }
   return -1;
 }
+
+namespace {
+
+// Sane limits that no real file comes near; they bound work and memory on hostile input.
+constexpr uint64_t kMaxKeyBytes = 1 << 16;
+constexpr uint64_t kMaxTensorNameBytes = 1 << 12;
+constexpr int kMaxArrayDepth = 8;
+constexpr uint64_t kMaxNestedArrayItems = 1 << 20;  // total children of arrays of arrays
+constexpr uint32_t kMaxAlignment = 1 << 20;
+constexpr uint32_t kDefaultAlignment = 32;
+// Smallest possible encodings, used to bound counts by the bytes that remain.
+constexpr uint64_t kMinKeyValueBytes = 8 + 1 + 4 + 1;            // key len, 1-byte key, type, u8
+constexpr uint64_t kMinTensorInfoBytes = 8 + 1 + 4 + 8 + 4 + 8;  // name, n_dims, ne[0], type, off
+
 
 template <typename T>
 T load_le(const uint8_t* p) {

@@ -56,6 +56,10 @@ enum class GgufType : uint32_t {
   I64 = 11,
   F64 = 12,
 };
+
+// Size in bytes of one element of a fixed-size GGUF value type; 0 for STRING and ARRAY; -1 for
+// a type id this reader does not know.
+int fixed_type_bytes(uint32_t type);
 std::string_view gguf_type_name(GgufType type);  // "u32", "string", "array", ...
 
 // One metadata value. Scalars are decoded; arrays of fixed-size elements keep a pointer to their

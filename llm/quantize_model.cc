@@ -56,27 +56,6 @@ void put_string(std::vector<uint8_t>& out, std::string_view s) {
   put<uint64_t>(out, s.size());
   out.insert(out.end(), s.begin(), s.end());
 }
-size_t element_bytes(GgufType t) {
-  switch (t) {
-    case GgufType::U8:
-    case GgufType::I8:
-    case GgufType::BOOL:
-      return 1;
-    case GgufType::U16:
-    case GgufType::I16:
-      return 2;
-    case GgufType::U32:
-    case GgufType::I32:
-    case GgufType::F32:
-      return 4;
-    case GgufType::U64:
-    case GgufType::I64:
-    case GgufType::F64:
-      return 8;
-    default:
-      return 0;
-  }
-}
 void encode_value(const GgufValue& v, std::vector<uint8_t>& out);
 void encode_array(const GgufValue& v, std::vector<uint8_t>& out) {
   put<uint32_t>(out, static_cast<uint32_t>(v.element_type));
@@ -86,7 +65,7 @@ void encode_array(const GgufValue& v, std::vector<uint8_t>& out) {
   } else if (v.element_type == GgufType::ARRAY) {
     for (const GgufValue& item : v.items) encode_array(item, out);
   } else {
-    out.insert(out.end(), v.raw, v.raw + v.count * element_bytes(v.element_type));
+    out.insert(out.end(), v.raw, v.raw + v.count * static_cast<size_t>(fixed_type_bytes(static_cast<uint32_t>(v.element_type))));
   }
 }
 void encode_value(const GgufValue& v, std::vector<uint8_t>& out) {
