@@ -18,6 +18,7 @@
 #include "asr/vad_factory.h"
 #include "assistant/commands.h"
 #include "assistant/core/assistant_tools.h"
+#include "assistant/core/chat_backend.h"
 #include "assistant/core/config.h"
 #include "assistant/core/engines.h"
 #include "assistant/core/pipeline.h"
@@ -60,19 +61,17 @@ void converse(const ConverseOptions& o) {
   AssistantConfig config = load_effective_config(o.config, o.set);
   const int rate = config.devices.sample_rate_hz;
   const std::string asr_dir = models::resolve_default_model(models::ModelKind::kAsr, o.asr, config.models.asr);
-  const std::string llm_path = models::resolve_default_model(models::ModelKind::kLlm, o.llm, config.models.llm);
+  const std::string llm_path =
+      config.remote_llm.enabled ? std::string()
+                                : models::resolve_default_model(models::ModelKind::kLlm, o.llm, config.models.llm);
   const std::string voice_spec =
       !o.voice.empty() ? o.voice : !config.models.voice.empty() ? config.models.voice : "espeak:en-us";
   const std::string vad_spec = !o.vad.empty() ? o.vad : !config.models.vad.empty() ? config.models.vad : "energy";
 
   std::fprintf(stderr, "loading asr %s, llm %s, voice %s, vad %s\n", asr_dir.c_str(),
-               llm_path.c_str(), voice_spec.c_str(), vad_spec.c_str());
+               describe_chat_backend(config, llm_path).c_str(), voice_spec.c_str(), vad_spec.c_str());
   RecognizerEngine ears(asr_dir, rate);
-  LlmChatEngine brain(llm_path, {.max_tokens = config.llm.max_tokens,
-                                 .temperature = config.llm.temperature,
-                                 .seed = config.llm.seed,
-                                 .threads = config.llm.threads,
-                                 .context_length = config.llm.context_length});
+  std::unique_ptr<ChatEngine> brain = open_chat_engine(config, llm_path);
   VoiceEngine voice(voice_spec, rate);
   std::unique_ptr<asr::VoiceActivityDetector> vad = asr::open_vad(vad_spec, {.sample_rate_hz = rate});
 
@@ -98,7 +97,7 @@ void converse(const ConverseOptions& o) {
   options.segmenter.min_silence_seconds = config.endpoint.vad_trailing_silence_s;
   options.segmenter.speech_pad_seconds = config.vad.speech_pad_ms / 1000.0f;
   Pipeline pipeline(mic, clock,
-                    {.asr = &ears, .chat = &brain, .tts = &voice, .vad = vad.get(),
+                    {.asr = &ears, .chat = brain.get(), .tts = &voice, .vad = vad.get(),
                      .tools = config.tools.enabled ? &registry : nullptr, .timers = &timers},
                     options);
   pipeline_ptr = &pipeline;

@@ -86,28 +86,45 @@ int64_t RealClock::now_us() const {
       .count();
 }
 
-CivilTime RealClock::wall_time() const {
-  const time_t now = time(nullptr);
+namespace {
+
+// Both RealClock readings come from one CLOCK_REALTIME read. time(nullptr) is not used: glibc
+// serves it from the coarse clock, which can lag CLOCK_REALTIME by a tick, so a wall_time() taken
+// after seconds_since_midnight() could read the previous second.
+struct LocalNow {
   struct tm local {};
-  localtime_r(&now, &local);
+  long nanoseconds = 0;
+};
+
+LocalNow local_now() {
+  struct timespec now {};
+  clock_gettime(CLOCK_REALTIME, &now);
+  LocalNow result;
+  localtime_r(&now.tv_sec, &result.local);
+  if (result.local.tm_sec > 59) result.local.tm_sec = 59;  // a leap second reads as :59
+  result.nanoseconds = now.tv_nsec;
+  return result;
+}
+
+}  // namespace
+
+CivilTime RealClock::wall_time() const {
+  const struct tm local = local_now().local;
   CivilTime t;
   t.year = local.tm_year + 1900;
   t.month = local.tm_mon + 1;
   t.day = local.tm_mday;
   t.hour = local.tm_hour;
   t.minute = local.tm_min;
-  t.second = local.tm_sec > 59 ? 59 : local.tm_sec;  // a leap second reads as :59
+  t.second = local.tm_sec;
   t.weekday = local.tm_wday;
   return t;
 }
 
 double RealClock::seconds_since_midnight() const {
-  struct timespec now {};
-  clock_gettime(CLOCK_REALTIME, &now);
-  struct tm local {};
-  localtime_r(&now.tv_sec, &local);
-  return local.tm_hour * 3600.0 + local.tm_min * 60.0 + (local.tm_sec > 59 ? 59 : local.tm_sec) +
-         static_cast<double>(now.tv_nsec) / 1e9;
+  const LocalNow now = local_now();
+  return now.local.tm_hour * 3600.0 + now.local.tm_min * 60.0 + now.local.tm_sec +
+         static_cast<double>(now.nanoseconds) / 1e9;
 }
 
 SimulatedClock::SimulatedClock(const CivilTime& start) {

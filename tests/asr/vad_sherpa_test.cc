@@ -37,6 +37,7 @@
 #include "asr/silero_vad.h"
 #include "asr/speech_segmenter.h"
 #include "audio/sound_file.h"
+#include "tests/asr/scripted_vad.h"
 
 namespace parley::asr {
 namespace {
@@ -92,21 +93,8 @@ std::vector<Seconds> our_segments(const std::string& model, const std::vector<fl
 }
 
 // A detector that reads its probability from the window's first sample.
-class ScriptedVad final : public VoiceActivityDetector {
- public:
-  int sample_rate_hz() const override { return 16000; }
-  size_t window_samples() const override { return 512; }
-  std::string name() const override { return "scripted"; }
-  float speech_probability(std::span<const float> window) noexcept override { return window[0]; }
-  void reset() noexcept override {}
-};
-
-std::vector<float> script(std::initializer_list<std::pair<float, int>> runs) {
-  std::vector<float> samples;
-  for (auto [p, windows] : runs)
-    samples.insert(samples.end(), static_cast<size_t>(windows) * 512, p);
-  return samples;
-}
+using ScriptedVad = testing::ScriptedVad<512>;  // Silero v5 window
+constexpr auto script = testing::script<512>;
 
 TEST(SherpaRules, CountsOneWindowMoreThanDefault) {
   ScriptedVad vad;

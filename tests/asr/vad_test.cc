@@ -16,28 +16,15 @@
 #include "asr/speech_segmenter.h"
 #include "audio/sound_file.h"
 #include "kernels/error.h"
+#include "tests/asr/scripted_vad.h"
 
 namespace parley::asr {
 namespace {
 
 // A detector that reads its probability from the window's first sample: tests script
 // probabilities directly as "audio".
-class ScriptedVad final : public VoiceActivityDetector {
- public:
-  int sample_rate_hz() const override { return 16000; }
-  size_t window_samples() const override { return 160; }  // 10 ms: easy arithmetic
-  std::string name() const override { return "scripted"; }
-  float speech_probability(std::span<const float> window) noexcept override { return window[0]; }
-  void reset() noexcept override {}
-};
-
-// Audio for ScriptedVad: each (probability, windows) run.
-std::vector<float> script(std::initializer_list<std::pair<float, int>> runs) {
-  std::vector<float> samples;
-  for (auto [p, windows] : runs)
-    samples.insert(samples.end(), static_cast<size_t>(windows) * 160, p);
-  return samples;
-}
+using ScriptedVad = testing::ScriptedVad<160>;  // 10 ms: easy arithmetic
+constexpr auto script = testing::script<160>;
 
 std::vector<SpeechEvent> run(SpeechSegmenter& segmenter, const std::vector<float>& samples,
                              size_t chunk) {

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/assistant/test_wav.h"
+#include "tests/common/run_command.h"
 #include <sys/wait.h>
 
 #include <array>
@@ -19,22 +20,11 @@
 
 namespace {
 
-struct Result {
-  int exit_code;
-  std::string output;  // stdout and stderr
-};
+using Result = parley::test::CommandResult;
 
 Result run(const std::string& args, const std::string& environment = "") {
   const std::string command = environment + " " + std::string(PARLEY_BINARY) + " " + args + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  Result result{-1, ""};
-  std::array<char, 4096> buffer;
-  size_t n;
-  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0)
-    result.output.append(buffer.data(), n);
-  const int status = pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
+  return parley::test::run_command(command);
 }
 
 std::string temp(const std::string& name) {

@@ -5,18 +5,20 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
 
+#include "tests/assistant/test_wav.h"
+#include "tests/common/run_command.h"
+
 namespace {
 
-struct Result {
-  int exit_code;
-  std::string output;  // stdout and stderr
-};
+using Result = parley::test::CommandResult;
 
 Result run(const std::string& args, const std::string& stdin_text = "") {
   // One stdin file per process and call: CTest runs these tests in parallel processes.
@@ -25,14 +27,7 @@ Result run(const std::string& args, const std::string& stdin_text = "") {
                             "_" + std::to_string(++calls) + ".txt";
   std::ofstream(input) << stdin_text;
   const std::string command = std::string(PARLEY_BINARY) + " " + args + " < " + input + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  Result result{-1, ""};
-  std::array<char, 4096> buffer;
-  size_t n;
-  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) result.output.append(buffer.data(), n);
-  const int status = pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
+  return parley::test::run_command(command);
 }
 
 TEST(Cli, MissingModelFileIsOneClearLine) {
@@ -91,4 +86,33 @@ TEST(Cli, PipeChatKeepsHistoryAndBenchPrintsJson) {
   EXPECT_NE(r.output.find("\"prefill_tokens_per_s\""), std::string::npos) << r.output;
 }
 
+TEST(Cli, PipeSpeakWritesTheSpokenRepliesToAFile) {
+  const std::string model = std::string(PARLEY_SHARED_TESTDATA) + "/llm/stories260K-f32.gguf";
+  if (!std::filesystem::exists(model)) GTEST_SKIP() << "shared test data absent: " << model;
+  const std::string wav = ::testing::TempDir() + std::to_string(::getpid()) + "_parley_pipe_speak.wav";
+  std::filesystem::remove(wav);
+  const Result r = run("pipe --raw -n 64 --threads 1 --speak --out " + wav + " --llm " + model,
+                       "Once upon a time, there was a little\n");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  // The reply text still streams to stdout, unchanged by speaking it.
+  EXPECT_NE(r.output.find(" girl named Lily. She loved to play outside in the park."), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("pipe: spoke "), std::string::npos) << r.output;
+  const parley::test::Wav audio = parley::test::read_wav(wav);
+  EXPECT_EQ(audio.channels, 1);
+  // About 40 words of reply: espeak-ng at its default rate speaks them in well over 5 s.
+  EXPECT_GT(audio.seconds(), 5.0) << r.output;
+  EXPECT_LT(audio.seconds(), 60.0) << r.output;
+  float peak = 0;
+  for (float x : audio.samples) peak = std::max(peak, std::abs(x));
+  EXPECT_GT(peak, 0.05f);
+  std::filesystem::remove(wav);
+}
+
+TEST(Cli, PipeOutWithoutSpeakIsAnError) {
+  const Result r = run("pipe --llm " + std::string(PARLEY_SOURCE_DIR) + "/README.md --out x.wav");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("--speak"), std::string::npos) << r.output;
+}
+
 }  // namespace
+

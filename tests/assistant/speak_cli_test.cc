@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/assistant/test_wav.h"
+#include "tests/common/run_command.h"
 #include <sys/wait.h>
 
 #include <algorithm>
@@ -30,21 +31,10 @@ const std::string kConfigPath = kTestdata + "/voices/en_US-lessac-medium.onnx.js
 const std::string kGoldenOutput =
     kTestdata + "/piper_vits_medium_random/golden/test_data_set_0/output_0.pb";
 
-struct Result {
-  int exit_code;
-  std::string output;  // stdout and stderr
-};
+using Result = parley::test::CommandResult;
 
 Result run_shell(const std::string& command) {
-  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-  Result result{-1, ""};
-  std::array<char, 4096> buffer;
-  size_t n;
-  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0)
-    result.output.append(buffer.data(), n);
-  const int status = pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
+  return parley::test::run_command(command + " 2>&1");
 }
 
 Result run(const std::string& args) {

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "assistant/models/checksum.h"
+#include "tests/common/run_command.h"
 #include "tests/models/local_http_server.h"
 
 namespace parley::models {
@@ -17,23 +18,12 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct ChildRun {
-  int exit_code = -1;
-  std::string output;  // stdout, then stderr when asked
-};
+using ChildRun = test::CommandResult;
 
 ChildRun run_parley(const std::string& arguments, bool with_stderr = true) {
   std::string command =
       std::string(PARLEY_BINARY) + " " + arguments + (with_stderr ? " 2>&1" : " 2>/dev/null");
-  ChildRun result;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (pipe == nullptr) return result;
-  char buffer[4096];
-  size_t got = 0;
-  while ((got = std::fread(buffer, 1, sizeof(buffer), pipe)) > 0) result.output.append(buffer, got);
-  int status = ::pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
+  return test::run_command(command);
 }
 
 class ModelsCliTest : public ::testing::Test {

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "kernels/error.h"
+#include "tests/tts/golden_files.h"
 #include "tts/utf8.h"
 
 namespace parley::tts {
@@ -21,24 +22,8 @@ const std::string kSentencePath = std::string(PARLEY_SHARED_TESTDATA) + "/tts/tt
 const std::string kGoldenIdsPath =
     std::string(PARLEY_SHARED_TESTDATA) + "/tts/tts_sentence_lessac.ids.i64";
 
-std::string read_text(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
-  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
-  return text;
-}
-
-std::vector<int64_t> read_ids(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  std::vector<int64_t> ids;
-  unsigned char bytes[8];
-  while (file.read(reinterpret_cast<char*>(bytes), 8)) {
-    uint64_t value = 0;
-    for (int i = 7; i >= 0; --i) value = (value << 8) | bytes[i];  // little-endian
-    ids.push_back(static_cast<int64_t>(value));
-  }
-  return ids;
-}
+using testing::read_ids;
+using testing::read_text;
 
 std::string ipa(std::u32string_view phonemes) {
   return utf8_encode(phonemes);

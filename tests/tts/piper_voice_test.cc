@@ -16,6 +16,7 @@
 #include <iterator>
 
 #include "kernels/error.h"
+#include "tests/tts/golden_files.h"
 #include "kernels/onnx/model.h"
 
 namespace parley::tts {
@@ -31,20 +32,8 @@ const std::string kGoldenIdsPath = kTestdata + "/tts_sentence_lessac.ids.i64";
 const std::string kProbePath =
     std::string(PARLEY_SOURCE_DIR) + "/tests/tts/data/piper_feed_probe.onnx";
 
-std::string read_text(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
-  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
-  return text;
-}
-
-std::vector<int64_t> read_ids(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  std::vector<int64_t> ids;
-  int64_t value;
-  while (file.read(reinterpret_cast<char*>(&value), sizeof(value))) ids.push_back(value);
-  return ids;
-}
+using testing::read_ids;
+using testing::read_text;
 
 std::vector<float> golden_audio() {
   onnx::OwnedValue golden = onnx::load_tensor_file(kGoldenOutput);
