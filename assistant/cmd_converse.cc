@@ -15,15 +15,11 @@
 #include <string>
 #include <vector>
 
-#include "asr/vad_factory.h"
 #include "assistant/commands.h"
-#include "assistant/core/assistant_tools.h"
-#include "assistant/core/chat_backend.h"
 #include "assistant/core/config.h"
-#include "assistant/core/engines.h"
 #include "assistant/core/pipeline.h"
 #include "assistant/core/pipeline_driver.h"
-#include "assistant/models/model_store.h"
+#include "assistant/voice_assistant.h"
 #include "audio/resampler.h"
 #include "audio/sound_file.h"
 #include "kernels/error.h"
@@ -60,47 +56,12 @@ void converse(const ConverseOptions& o) {
     throw Error("converse: --barge-in-at and --barge-in go together");
   AssistantConfig config = load_effective_config(o.config, o.set);
   const int rate = config.devices.sample_rate_hz;
-  const std::string asr_dir = models::resolve_default_model(models::ModelKind::kAsr, o.asr, config.models.asr);
-  const std::string llm_path =
-      config.remote_llm.enabled ? std::string()
-                                : models::resolve_default_model(models::ModelKind::kLlm, o.llm, config.models.llm);
-  const std::string voice_spec =
-      !o.voice.empty() ? o.voice : !config.models.voice.empty() ? config.models.voice : "espeak:en-us";
-  const std::string vad_spec = !o.vad.empty() ? o.vad : !config.models.vad.empty() ? config.models.vad : "energy";
-
-  std::fprintf(stderr, "loading asr %s, llm %s, voice %s, vad %s\n", asr_dir.c_str(),
-               describe_chat_backend(config, llm_path).c_str(), voice_spec.c_str(), vad_spec.c_str());
-  RecognizerEngine ears(asr_dir, rate);
-  std::unique_ptr<ChatEngine> brain = open_chat_engine(config, llm_path);
-  VoiceEngine voice(voice_spec, rate);
-  std::unique_ptr<asr::VoiceActivityDetector> vad = asr::open_vad(vad_spec, {.sample_rate_hz = rate});
-
   SimulatedClock clock(RealClock().wall_time());
   ScriptedMicStream mic(audio::StreamConfig{.sample_rate_hz = rate}, size_t(rate) * 3600);
-  VolumeControl volume(config.voice.volume_percent);
-  Pipeline* pipeline_ptr = nullptr;
-  TimerService timers(clock, [&](const TimerInfo& t) {
-    if (pipeline_ptr) pipeline_ptr->announce(timer_announcement(t));
-  });
-  ToolRegistry registry = ToolRegistry::builtin();
-  register_builtin_tools(registry, {.clock = &clock, .timers = &timers, .volume = &volume,
-                                    .on_stop = [&] { if (pipeline_ptr) pipeline_ptr->stop_speaking(); }});
-  for (const std::string& name : config.tools.disabled) registry.set_enabled(name, false);
-
-  PipelineOptions options;
-  options.sample_rate_hz = rate;
-  options.half_duplex = o.half_duplex || config.devices.half_duplex;
-  options.system_prompt = config.llm.system_prompt;
-  options.segmenter.threshold = config.vad.threshold;
-  options.segmenter.release_threshold = std::min(config.vad.threshold, 0.35f);
-  options.segmenter.min_speech_seconds = config.vad.min_speech_ms / 1000.0f;
-  options.segmenter.min_silence_seconds = config.endpoint.vad_trailing_silence_s;
-  options.segmenter.speech_pad_seconds = config.vad.speech_pad_ms / 1000.0f;
-  Pipeline pipeline(mic, clock,
-                    {.asr = &ears, .chat = brain.get(), .tts = &voice, .vad = vad.get(),
-                     .tools = config.tools.enabled ? &registry : nullptr, .timers = &timers},
-                    options);
-  pipeline_ptr = &pipeline;
+  VoiceAssistant assistant(config, {.asr = o.asr, .llm = o.llm, .voice = o.voice, .vad = o.vad}, mic,
+                           clock, {.half_duplex = o.half_duplex});
+  std::fprintf(stderr, "loaded %s\n", assistant.description().c_str());
+  Pipeline& pipeline = assistant.pipeline();
 
   std::unique_ptr<TraceWriter> writer;
   const std::string trace_path = !o.trace.empty() ? o.trace : config.trace.file;
