@@ -6,7 +6,9 @@
 //   parley listen --simulated --simulated-input q.wav --simulated-output a.wav --seconds 20
 //
 // On a terminal a compact status line shows the state and the partial transcript; every turn
-// prints what was heard and answered. Not on a terminal, plain log lines only. At exit: the
+// prints what was heard and answered. With wake.phrase set in the config ("hey parley"), only
+// requests that start with it are answered, and follow-ups for wake.listen_window_s after.
+// Not on a terminal, plain log lines only. At exit: the
 // p50/p90 of every stage of the turn trace (and --trace FILE keeps one JSON line per turn).
 // Echo cancellation (webrtc-audio-processing, far end = the exact samples played) is on for real
 // devices unless --half-duplex or --no-aec; the simulated device has no echo, so it is off there.
@@ -74,9 +76,6 @@ void listen(const ListenOptions& o) {
   if (!o.simulated && (!o.simulated_input.empty() || !o.simulated_output.empty()))
     throw Error("listen: --simulated-input and --simulated-output need --simulated");
   AssistantConfig config = load_effective_config(o.config, o.set);
-  if (!config.wake.phrase.empty()) {
-    throw Error("wake.phrase: the wake phrase is not implemented yet; set it to \"\" (always listening)");
-  }
   const int rate = config.devices.sample_rate_hz;
   const bool simulated = use_simulated_device(o.simulated);
   const bool echo_cancellation = !simulated && !o.no_aec && !o.half_duplex && !config.devices.half_duplex;

@@ -49,6 +49,8 @@ VoiceAssistant::VoiceAssistant(const AssistantConfig& config, const ModelChoice&
   pipeline_options.half_duplex = options.half_duplex || config.devices.half_duplex;
   pipeline_options.echo_cancellation = options.echo_cancellation;
   pipeline_options.system_prompt = config.llm.system_prompt;
+  pipeline_options.wake_phrase = config.wake.phrase;
+  pipeline_options.wake_window_seconds = config.wake.listen_window_s;
   pipeline_options.segmenter.threshold = config.vad.threshold;
   pipeline_options.segmenter.release_threshold = std::min(config.vad.threshold, 0.35f);
   pipeline_options.segmenter.min_speech_seconds = config.vad.min_speech_ms / 1000.0f;

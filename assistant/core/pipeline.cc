@@ -63,6 +63,8 @@ void PipelineOptions::validate() const {
     throw Error("PipelineOptions.max_tool_rounds: must be 0..10");
   if (queue_capacity < 4) throw Error("PipelineOptions.queue_capacity: must be >= 4");
   if (poll_interval.count() < 1) throw Error("PipelineOptions.poll_interval: must be >= 1 ms");
+  if (!(wake_window_seconds >= 0 && wake_window_seconds <= 600))
+    throw Error("PipelineOptions.wake_window_seconds: must be 0..600");
   segmenter.validate();
 }
 
@@ -107,7 +109,10 @@ Pipeline::Pipeline(audio::AudioStream& stream, const Clock& clock, PipelineEngin
   llm_queue_ = std::make_unique<BoundedQueue<LlmItem>>(options_.queue_capacity);
   clause_queue_ = std::make_unique<BoundedQueue<ClauseItem>>(options_.queue_capacity);
   idle_.fill(false);
+  if (!options_.wake_phrase.empty())
+    wake_ = std::make_unique<WakePhraseGate>(options_.wake_phrase, options_.wake_window_seconds);
   turns_ = std::make_unique<TurnController>(clock_, [this](const TurnTrace& trace) {
+    if (wake_ && !trace.cancelled && !trace.reply.empty()) wake_->turn_ended(clock_.now_us());
     TurnResult result;
     result.trace = trace;
     {

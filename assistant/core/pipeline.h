@@ -68,6 +68,7 @@
 #include "assistant/core/timers.h"
 #include "assistant/core/tool_registry.h"
 #include "assistant/core/turn_trace.h"
+#include "assistant/core/wake_phrase.h"
 #include "audio/device.h"
 #include "tts/clause_chunker.h"
 
@@ -97,6 +98,8 @@ struct PipelineOptions {
   double pre_roll_seconds = 0.5;  // audio before the confirmed onset sent to the ASR
   std::string system_prompt;
   int max_tool_rounds = 3;  // follow-up replies after tool results, per turn
+  std::string wake_phrase;            // "" = answer every utterance (wake_phrase.h)
+  double wake_window_seconds = 8.0;   // awake after an answered turn, without the phrase
   tts::ClauseChunkerOptions chunker = {};
   size_t queue_capacity = 256;
   std::chrono::milliseconds poll_interval{5};
@@ -212,6 +215,7 @@ class Pipeline {
 
   audio::AudioStream& stream_;
   const Clock& clock_;
+  std::unique_ptr<WakePhraseGate> wake_;  // control thread; null without a wake phrase
   PipelineEngines engines_;
   PipelineOptions options_;
   std::function<void(const TurnResult&)> on_turn_;

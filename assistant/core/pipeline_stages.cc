@@ -120,15 +120,21 @@ void Pipeline::apply_actions(TurnTransition transition, const Event& event) {
     interrupt_reply(true);
   }
   if (has_action(actions, TurnAction::kStartReply)) {
-    if (is_blank(event.text)) {
-      // Nothing understood: the turn ends without a reply.
+    std::string text = event.text;
+    if (!is_blank(text) && wake_) {
+      // With a wake phrase: asleep, only "<phrase> <request>" is answered (the phrase removed).
+      WakePhraseGate::Decision decision = wake_->admit(text, clock_.now_us());
+      text = decision.verdict == WakePhraseGate::Verdict::kAnswer ? std::move(decision.text) : std::string();
+    }
+    if (is_blank(text)) {
+      // Nothing understood (or not addressed to us): the turn ends without a reply.
       apply_actions(turns_->on_event(TurnEvent::kCancel), Event{});
     } else {
       {
         std::lock_guard lock(tool_calls_mutex_);
         turn_tool_calls_.clear();
       }
-      begin_reply(next_reply_id_++, event.text, false);
+      begin_reply(next_reply_id_++, std::move(text), false);
     }
   }
 }

@@ -80,9 +80,9 @@ TEST(VoiceCliErrors, BadCombinationsAreOneClearLine) {
   CommandResult r = parley("listen --simulated-input x.wav --seconds 1");
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.output.find("--simulated"), std::string::npos) << r.output;
-  r = parley("listen --simulated --seconds 1 --set wake.phrase=computer --asr " + kAsr);
+  r = parley("listen --simulated --seconds 1 --set wake.listen_window_s=-3 --asr " + kAsr);
   EXPECT_NE(r.exit_code, 0);
-  EXPECT_NE(r.output.find("wake.phrase"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("wake.listen_window_s"), std::string::npos) << r.output;
   r = parley("listen --simulated --seconds 1 --asr /nonexistent/asr --llm " + kLlm);
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.output.find("/nonexistent/asr"), std::string::npos) << r.output;

@@ -257,6 +257,27 @@ TEST(PipelineTest, SeveralTurnsKeepTheConversation) {
     }
 }
 
+TEST(PipelineTest, WakePhraseGatesRequestsAndKeepsAFollowUpWindow) {
+  PipelineOptions options;
+  options.wake_phrase = "hey parley";
+  options.wake_window_seconds = 3.0;
+  Rig rig({"what time is it", "Hey Parley, what time is it?", "and the date", "and now"},
+          [](const std::vector<llm::ChatMessage>& m) { return "You said " + last_content(m, "user"); },
+          20'000, options);
+  for (int i = 0; i < 4; ++i) {
+    if (i == 3) rig.driver->run_for(5.0);  // the follow-up window closes
+    rig.driver->say(speech(0.6, 20 + static_cast<uint32_t>(i)));
+    ASSERT_TRUE(rig.run_turns(static_cast<size_t>(i + 1), 30)) << "turn " << i + 1;
+  }
+  EXPECT_EQ(rig.turns[0].trace.reply, "");  // asleep: not addressed to us
+  EXPECT_TRUE(rig.turns[0].trace.cancelled);
+  EXPECT_EQ(rig.turns[1].trace.reply, "You said what time is it?");  // the phrase removed
+  EXPECT_EQ(rig.turns[2].trace.reply, "You said and the date");      // within the window
+  EXPECT_EQ(rig.turns[3].trace.reply, "");                           // asleep again
+  const auto history = rig.pipeline->history();
+  ASSERT_EQ(history.size(), 5u);  // system + 2 x (user, assistant)
+}
+
 TEST(PipelineTest, HalfDuplexIgnoresSpeechDuringPlayback) {
   PipelineOptions options;
   options.half_duplex = true;
