@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   parley::assistant::add_vad_command(app);
   parley::assistant::add_converse_command(app);
   parley::assistant::add_models_command(app);
+  parley::assistant::add_serve_command(app);
   parley::assistant::add_listen_command(app);
   try {
     app.parse(argc, argv);

@@ -1,0 +1,139 @@
+#include "assistant/server/work_queue.h"
+
+#include <algorithm>
+#include <thread>
+
+#include "kernels/error.h"
+#include "kernels/thread_pool.h"
+
+namespace parley::assistant::server {
+
+WorkQueue::Lease::Lease(Lease&& other) noexcept
+    : queue_(other.queue_), worker_(other.worker_), waited_(other.waited_) {
+  other.queue_ = nullptr;
+}
+
+WorkQueue::Lease::~Lease() {
+  if (queue_ != nullptr) queue_->release(worker_);
+}
+
+kernels::ThreadPool& WorkQueue::Lease::pool() const {
+  return *queue_->pools_[worker_];
+}
+
+WorkQueue::WorkQueue(int workers, int waiting_capacity, int threads_per_worker)
+    : waiting_capacity_(waiting_capacity) {
+  if (workers < 1) throw Error("WorkQueue: workers must be >= 1");
+  if (waiting_capacity < 0) throw Error("WorkQueue: waiting_capacity must be >= 0");
+  if (threads_per_worker <= 0)
+    threads_per_worker = std::max(1, kernels::ThreadPool::default_thread_count() / workers);
+  for (int i = 0; i < workers; ++i)
+    pools_.push_back(std::make_unique<kernels::ThreadPool>(threads_per_worker));
+  in_use_.assign(static_cast<size_t>(workers), false);
+}
+
+WorkQueue::~WorkQueue() {
+  close();
+}
+
+WorkQueue::Admission WorkQueue::acquire(std::chrono::milliseconds max_wait,
+                                        const std::function<bool()>& cancelled) {
+  const auto start = std::chrono::steady_clock::now();
+  const auto deadline = start + max_wait;
+  std::unique_lock lock(mutex_);
+  if (closed_) return {Status::kClosed, std::nullopt};
+  auto free_worker = [&]() -> int {
+    for (size_t i = 0; i < in_use_.size(); ++i)
+      if (!in_use_[i]) return static_cast<int>(i);
+    return -1;
+  };
+  // Fast path: nobody waiting and a worker free.
+  if (line_.empty()) {
+    const int worker = free_worker();
+    if (worker >= 0) {
+      in_use_[worker] = true;
+      return {Status::kAdmitted, Lease(this, worker, std::chrono::steady_clock::now() - start)};
+    }
+  }
+  if (static_cast<int>(line_.size()) >= waiting_capacity_)
+    return {Status::kQueueFull, std::nullopt};
+  const uint64_t ticket = next_ticket_++;
+  line_.push_back(ticket);
+  auto leave_line = [&] {
+    line_.erase(std::find(line_.begin(), line_.end(), ticket));
+    changed_.notify_all();  // the next in line may now be first
+  };
+  for (;;) {
+    if (closed_) {
+      leave_line();
+      return {Status::kClosed, std::nullopt};
+    }
+    if (line_.front() == ticket) {
+      const int worker = free_worker();
+      if (worker >= 0) {
+        in_use_[worker] = true;
+        leave_line();
+        return {Status::kAdmitted, Lease(this, worker, std::chrono::steady_clock::now() - start)};
+      }
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= deadline) {
+      leave_line();
+      return {Status::kTimedOut, std::nullopt};
+    }
+    if (cancelled) {
+      lock.unlock();
+      const bool gone = cancelled();
+      lock.lock();
+      if (gone) {
+        leave_line();
+        return {Status::kCancelled, std::nullopt};
+      }
+    }
+    changed_.wait_until(lock, std::min(deadline, now + std::chrono::milliseconds(50)));
+  }
+}
+
+void WorkQueue::release(int worker) {
+  {
+    std::lock_guard lock(mutex_);
+    in_use_[worker] = false;
+  }
+  changed_.notify_all();
+}
+
+void WorkQueue::close() {
+  {
+    std::lock_guard lock(mutex_);
+    closed_ = true;
+  }
+  changed_.notify_all();
+}
+
+int WorkQueue::waiting() const {
+  std::lock_guard lock(mutex_);
+  return static_cast<int>(line_.size());
+}
+
+int WorkQueue::busy() const {
+  std::lock_guard lock(mutex_);
+  return static_cast<int>(std::count(in_use_.begin(), in_use_.end(), true));
+}
+
+const char* to_string(WorkQueue::Status status) {
+  switch (status) {
+    case WorkQueue::Status::kAdmitted:
+      return "admitted";
+    case WorkQueue::Status::kQueueFull:
+      return "queue_full";
+    case WorkQueue::Status::kTimedOut:
+      return "queue_timeout";
+    case WorkQueue::Status::kCancelled:
+      return "cancelled";
+    case WorkQueue::Status::kClosed:
+      return "shutting_down";
+  }
+  return "unknown";
+}
+
+}  // namespace parley::assistant::server

@@ -1,0 +1,92 @@
+// WorkQueue — admission control for model work: a fixed set of workers (each owning a
+// kernels::ThreadPool) and a bounded waiting line in front of them.
+//
+//   WorkQueue queue(/*workers=*/1, /*waiting_capacity=*/8, /*threads_per_worker=*/4);
+//   WorkQueue::Admission admission = queue.acquire(std::chrono::seconds(30));
+//   if (!admission.lease) return reject(admission.status);   // kQueueFull → 429, else 503
+//   run_model(admission.lease->pool());                     // lease returned on destruction
+//
+// Contracts
+//   * At most `workers` leases exist at once; at most `waiting_capacity` callers wait in
+//     acquire(). A caller arriving when the line is full gets kQueueFull at once.
+//   * Waiters are served first come, first served.
+//   * acquire() gives up with kTimedOut after `max_wait`, with kCancelled when `cancelled()`
+//     turns true (polled every 50 ms: a client that went away), with kClosed after close().
+//   * A lease's pool is used by one job at a time: its holder.
+//   * All members are thread-safe. The queue must outlive its leases.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+namespace parley::kernels {
+class ThreadPool;
+}
+
+namespace parley::assistant::server {
+
+class WorkQueue {
+ public:
+  enum class Status { kAdmitted, kQueueFull, kTimedOut, kCancelled, kClosed };
+
+  class Lease {
+   public:
+    Lease(Lease&& other) noexcept;
+    Lease& operator=(Lease&&) = delete;
+    ~Lease();
+    kernels::ThreadPool& pool() const;
+    int worker() const { return worker_; }
+    std::chrono::steady_clock::duration waited() const { return waited_; }
+
+   private:
+    friend class WorkQueue;
+    Lease(WorkQueue* queue, int worker, std::chrono::steady_clock::duration waited)
+        : queue_(queue), worker_(worker), waited_(waited) {}
+    WorkQueue* queue_;
+    int worker_;
+    std::chrono::steady_clock::duration waited_;
+  };
+
+  struct Admission {
+    Status status = Status::kClosed;
+    std::optional<Lease> lease;  // set iff status == kAdmitted
+  };
+
+  // threads_per_worker <= 0: hardware threads / workers (at least 1).
+  WorkQueue(int workers, int waiting_capacity, int threads_per_worker);
+  ~WorkQueue();
+  WorkQueue(const WorkQueue&) = delete;
+  WorkQueue& operator=(const WorkQueue&) = delete;
+
+  Admission acquire(std::chrono::milliseconds max_wait,
+                    const std::function<bool()>& cancelled = {});
+  void close();  // wakes every waiter with kClosed; later acquire() calls get kClosed
+
+  int workers() const { return static_cast<int>(pools_.size()); }
+  int waiting_capacity() const { return waiting_capacity_; }
+  int waiting() const;  // callers in the line now
+  int busy() const;     // leases held now
+
+ private:
+  void release(int worker);
+
+  std::vector<std::unique_ptr<kernels::ThreadPool>> pools_;
+  int waiting_capacity_;
+  mutable std::mutex mutex_;
+  std::condition_variable changed_;
+  std::vector<bool> in_use_;
+  std::deque<uint64_t> line_;  // tickets of waiting callers, oldest first
+  uint64_t next_ticket_ = 0;
+  bool closed_ = false;
+};
+
+const char* to_string(WorkQueue::Status status);
+
+}  // namespace parley::assistant::server

@@ -1,0 +1,123 @@
+// `parley serve` as a user starts it: a child process on a free port, found from its log line;
+// refuses a public address without a key; answers; exits 0 on SIGTERM.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "server_fixture.h"
+
+namespace {
+
+using nlohmann::json;
+
+struct Child {
+  pid_t pid = -1;
+  int output_fd = -1;  // stdout + stderr
+  std::string output;
+
+  explicit Child(const std::vector<std::string>& args) {
+    int fds[2];
+    if (pipe(fds) != 0) return;
+    pid = fork();
+    if (pid == 0) {
+      dup2(fds[1], 1);
+      dup2(fds[1], 2);
+      close(fds[0]);
+      close(fds[1]);
+      std::vector<char*> argv;
+      for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+      argv.push_back(nullptr);
+      execv(argv[0], argv.data());
+      _exit(127);
+    }
+    close(fds[1]);
+    output_fd = fds[0];
+  }
+  ~Child() {
+    if (pid > 0 && !exited) {
+      kill(pid, SIGKILL);
+      waitpid(pid, nullptr, 0);
+    }
+    if (output_fd >= 0) close(output_fd);
+  }
+  // Reads output until `pattern` matches or `timeout` passes; returns the match's first group.
+  std::string wait_for(const std::regex& pattern, std::chrono::seconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    std::smatch match;
+    while (!std::regex_search(output, match, pattern)) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) return {};
+      pollfd p{output_fd, POLLIN, 0};
+      if (poll(&p, 1, static_cast<int>(left.count())) <= 0) return {};
+      char buffer[4096];
+      const ssize_t n = read(output_fd, buffer, sizeof buffer);
+      if (n <= 0) return {};
+      output.append(buffer, static_cast<size_t>(n));
+    }
+    return match.size() > 1 ? match[1].str() : match[0].str();
+  }
+  int wait_exit(std::chrono::seconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    int status = 0;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (waitpid(pid, &status, WNOHANG) == pid) {
+        exited = true;
+        char buffer[4096];
+        ssize_t n;
+        fcntl(output_fd, F_SETFL, O_NONBLOCK);
+        while ((n = read(output_fd, buffer, sizeof buffer)) > 0)
+          output.append(buffer, static_cast<size_t>(n));
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return -1;
+  }
+  bool exited = false;
+};
+
+TEST(ServeCli, RefusesAPublicAddressWithoutAKey) {
+  Child child({PARLEY_BINARY, "serve", "--host", "0.0.0.0", "--port", "0", "--llm",
+               parley::assistant::server::testing_support::random_chat_model_path()});
+  const int code = child.wait_exit(std::chrono::seconds(30));
+  EXPECT_NE(code, 0);
+  EXPECT_NE(child.output.find("not a loopback address"), std::string::npos) << child.output;
+  EXPECT_NE(child.output.find("--api-key"), std::string::npos) << child.output;
+}
+
+TEST(ServeCli, ServesThenExitsCleanlyOnSigterm) {
+  Child child({PARLEY_BINARY, "serve", "--port", "0", "--api-key", "k", "--threads-per-worker", "1",
+               "--llm", parley::assistant::server::testing_support::random_chat_model_path()});
+  const std::string port =
+      child.wait_for(std::regex(R"(ready: http://127\.0\.0\.1:(\d+))"), std::chrono::seconds(60));
+  ASSERT_FALSE(port.empty()) << child.output;
+  httplib::Client client("127.0.0.1", std::stoi(port));
+  EXPECT_EQ(client.Get("/health")->status, 200);
+  EXPECT_EQ(client.Get("/ready")->status, 401);
+  client.set_bearer_token_auth("k");
+  EXPECT_EQ(client.Get("/ready")->status, 200);
+  auto chat =
+      client.Post("/v1/chat/completions",
+                  R"({"messages":[{"role":"user","content":"hi"}],"max_tokens":3,"seed":1})",
+                  "application/json");
+  ASSERT_TRUE(chat);
+  EXPECT_EQ(chat->status, 200) << chat->body;
+  kill(child.pid, SIGTERM);
+  EXPECT_EQ(child.wait_exit(std::chrono::seconds(30)), 0) << child.output;
+  EXPECT_NE(child.output.find("received SIGTERM"), std::string::npos) << child.output;
+  EXPECT_NE(child.output.find("http method=POST path=/v1/chat/completions status=200"),
+            std::string::npos)
+      << child.output;
+}
+
+}  // namespace
