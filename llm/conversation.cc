@@ -21,7 +21,7 @@ size_t cached_prefix_length(const Session& session, const std::vector<TokenId>& 
 Conversation::Conversation(Session& session, ConversationConfig config)
     : session_(session),
       config_(std::move(config)),
-      format_(detect_chat_format(session.model().gguf().find_string("tokenizer.chat_template"))),
+      format_(model_chat_format(session.model())),
       sampler_(config_.sampler, session.model().hparams().n_vocab) {
   if (config_.max_tokens < 1) throw Error("conversation: max_tokens must be >= 1");
   clear_history();
@@ -34,12 +34,22 @@ void Conversation::clear_history() {
 
 std::vector<TokenId> Conversation::tokenize_prompt(const std::vector<ChatMessage>& messages,
                                                    bool add_generation_prompt) const {
-  const Tokenizer& tok = session_.model().tokenizer();
-  // Formats that write BOS themselves get its text; for the others the tokenizer adds it.
-  const bool template_writes_bos = format_ == ChatFormat::Llama3 || format_ == ChatFormat::Gemma ||
-                                   format_ == ChatFormat::Llama2;
-  const std::string bos_text = template_writes_bos && tok.bos() != kNoToken ? std::string(tok.token_text(tok.bos())) : "";
-  const std::string text = render_chat(format_, messages, add_generation_prompt, bos_text);
+  return tokenize_chat(session_.model(), format_, messages, add_generation_prompt);
+}
+
+ChatFormat model_chat_format(const Model& model) {
+  return detect_chat_format(model.gguf().find_string("tokenizer.chat_template"));
+}
+
+std::vector<TokenId> tokenize_chat(const Model& model, ChatFormat format,
+                                   const std::vector<ChatMessage>& messages,
+                                   bool add_generation_prompt) {
+  const Tokenizer& tok = model.tokenizer();
+  const bool template_writes_bos =
+      format == ChatFormat::Llama3 || format == ChatFormat::Gemma || format == ChatFormat::Llama2;
+  const std::string bos_text =
+      template_writes_bos && tok.bos() != kNoToken ? std::string(tok.token_text(tok.bos())) : "";
+  const std::string text = render_chat(format, messages, add_generation_prompt, bos_text);
   return tok.encode(text, {.add_special = !template_writes_bos, .parse_special = true});
 }
 

@@ -24,6 +24,16 @@
 
 namespace parley::llm {
 
+// The chat format named by the model's tokenizer.chat_template (ChatFormat::... by detection).
+ChatFormat model_chat_format(const Model& model);
+// `messages` rendered in `format` and tokenized as the model expects: formats that write BOS
+// themselves (Llama 2/3, Gemma) get its text, for the others the tokenizer adds it; special
+// tokens in the rendered text are parsed. Used by Conversation, the pipeline's chat engine and
+// the server's chat runner.
+std::vector<TokenId> tokenize_chat(const Model& model, ChatFormat format,
+                                   const std::vector<ChatMessage>& messages,
+                                   bool add_generation_prompt = true);
+
 struct ConversationConfig {
   std::string system_prompt;
   int32_t max_tokens = 256;         // per reply

@@ -8,6 +8,7 @@
 #include "asr/recognizer.h"
 #include "kernels/error.h"
 #include "kernels/thread_pool.h"
+#include "llm/conversation.h"
 #include "llm/model.h"
 #include "llm/sampler.h"
 #include "llm/session.h"
@@ -66,17 +67,7 @@ std::string LlmChatEngine::generate(const std::vector<llm::ChatMessage>& message
                                     const PieceSink& on_piece) {
   cancel_.store(false, std::memory_order_release);
   const llm::Tokenizer& tok = model_->tokenizer();
-  const llm::ChatFormat format =
-      llm::detect_chat_format(model_->gguf().find_string("tokenizer.chat_template"));
-  const bool template_writes_bos = format == llm::ChatFormat::Llama3 ||
-                                   format == llm::ChatFormat::Gemma ||
-                                   format == llm::ChatFormat::Llama2;
-  const std::string bos_text = template_writes_bos && tok.bos() != llm::kNoToken
-                                   ? std::string(tok.token_text(tok.bos()))
-                                   : "";
-  std::vector<llm::TokenId> prompt =
-      tok.encode(llm::render_chat(format, messages, true, bos_text),
-                 {.add_special = !template_writes_bos, .parse_special = true});
+  std::vector<llm::TokenId> prompt = llm::tokenize_chat(*model_, llm::model_chat_format(*model_), messages);
   if (prompt.empty()) throw Error("llm engine: the rendered prompt is empty");
   // A prompt that cannot fit even alone keeps its last tokens (half the context).
   const auto context = static_cast<size_t>(session_->context_length());

@@ -5,6 +5,7 @@
 
 #include "assistant/server/api_error.h"
 #include "kernels/thread_pool.h"
+#include "llm/conversation.h"
 #include "llm/model.h"
 #include "llm/session.h"
 #include "llm/tokenizer.h"
@@ -19,18 +20,7 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 
 std::vector<int32_t> chat_prompt_tokens(const llm::Model& model,
                                         const std::vector<llm::ChatMessage>& messages) {
-  const llm::Tokenizer& tok = model.tokenizer();
-  const llm::ChatFormat format =
-      llm::detect_chat_format(model.gguf().find_string("tokenizer.chat_template"));
-  // Formats that write BOS themselves get its text; for the others the tokenizer adds it.
-  const bool template_writes_bos = format == llm::ChatFormat::Llama3 ||
-                                   format == llm::ChatFormat::Gemma ||
-                                   format == llm::ChatFormat::Llama2;
-  const std::string bos_text = template_writes_bos && tok.bos() != llm::kNoToken
-                                   ? std::string(tok.token_text(tok.bos()))
-                                   : "";
-  return tok.encode(llm::render_chat(format, messages, /*add_generation_prompt=*/true, bos_text),
-                    {.add_special = !template_writes_bos, .parse_special = true});
+  return llm::tokenize_chat(model, llm::model_chat_format(model), messages);
 }
 
 int64_t check_prompt_fits(const llm::Model& model, const ChatJob& job, size_t prompt_tokens) {
