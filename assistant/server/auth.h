@@ -7,7 +7,9 @@
 // Contracts
 //   * No key configured: every request is authorized (the server is then loopback-only,
 //     ServerOptions::validate()).
-//   * With a key: /health is always open; every other path needs "Authorization: Bearer <key>"
+//   * With a key: /health and / (the kiosk page: static, no secrets; it sends the key from its
+//     URL fragment on every request it makes) are open; every other path needs
+//     "Authorization: Bearer <key>"
 //     (scheme case-insensitive). The key is compared in constant time for a given key length,
 //     so response timing does not reveal how many leading characters were right.
 #pragma once

@@ -12,6 +12,7 @@
 #include "assistant/server/api_error.h"
 #include "assistant/server/auth.h"
 #include "assistant/server/chat_routes.h"
+#include "assistant/server/kiosk_page.h"
 #include "assistant/server/route_helpers.h"
 #include "assistant/server/server_context.h"
 #include "assistant/server/sse.h"
@@ -227,6 +228,7 @@ void HttpServer::register_routes() {
   });
 
   register_chat_routes(server, context);
+  register_kiosk_routes(server, context);
 #ifdef PARLEY_SERVER_HAS_AUDIO_ROUTES
   register_audio_routes(server, context);
 #endif

@@ -40,9 +40,12 @@ TEST(Auth, BearerTokenParsing) {
   EXPECT_FALSE(bearer_token("Bearerabc").has_value());
 }
 
-TEST(Auth, HealthIsOpenEverythingElseNeedsTheKey) {
+TEST(Auth, HealthAndThePageAreOpenEverythingElseNeedsTheKey) {
   EXPECT_TRUE(request_authorized("", "/v1/models", ""));  // no key configured
   EXPECT_TRUE(request_authorized("k1", "/health", ""));
+  EXPECT_TRUE(request_authorized("k1", "/", ""));  // the kiosk page
+  EXPECT_FALSE(request_authorized("k1", "/events", ""));
+  EXPECT_FALSE(request_authorized("k1", "//", ""));
   EXPECT_FALSE(request_authorized("k1", "/ready", ""));
   EXPECT_FALSE(request_authorized("k1", "/v1/models", "Bearer k2"));
   EXPECT_TRUE(request_authorized("k1", "/v1/models", "Bearer k1"));
