@@ -56,47 +56,33 @@ void converse(const ConverseOptions& o) {
     throw Error("converse: --barge-in-at and --barge-in go together");
   AssistantConfig config = load_effective_config(o.config, o.set);
   const int rate = config.devices.sample_rate_hz;
+  const std::string trace_path = !o.trace.empty() ? o.trace : config.trace.file;
+  TurnLog log(trace_path);  // before the pipeline: it outlives the pipeline's turn callbacks
   SimulatedClock clock(RealClock().wall_time());
   ScriptedMicStream mic(audio::StreamConfig{.sample_rate_hz = rate}, size_t(rate) * 3600);
   VoiceAssistant assistant(config, {.asr = o.asr, .llm = o.llm, .voice = o.voice, .vad = o.vad}, mic,
                            clock, {.half_duplex = o.half_duplex});
   std::fprintf(stderr, "loaded %s\n", assistant.description().c_str());
   Pipeline& pipeline = assistant.pipeline();
-
-  std::unique_ptr<TraceWriter> writer;
-  const std::string trace_path = !o.trace.empty() ? o.trace : config.trace.file;
-  if (!trace_path.empty()) writer = std::make_unique<TraceWriter>(trace_path);
-  TraceSummary summary;
-  std::mutex mutex;
-  std::vector<TurnResult> turns;
-  pipeline.set_on_turn([&](const TurnResult& r) {
-    std::lock_guard lock(mutex);
-    turns.push_back(r);
-  });
+  log.attach(pipeline);
   pipeline.start();
   const DrivePacing pacing = o.realtime ? DrivePacing::kRealTime
                              : o.lockstep ? DrivePacing::kLockstep
                                           : DrivePacing::kComputeCounts;
   ConversationDriver driver(pipeline, mic, clock, pacing);
-  size_t printed = 0;
   auto report = [&] {
-    std::lock_guard lock(mutex);
-    for (; printed < turns.size(); ++printed) {
-      const TurnResult& r = turns[printed];
+    log.drain([](const TurnResult& r) {
       std::printf("turn %lld%s\n  heard:  %s\n  reply:  %s\n", static_cast<long long>(r.trace.turn_index),
                   r.trace.interrupted ? " (interrupted)" : "", r.trace.transcript.c_str(),
                   r.trace.reply.c_str());
       for (const std::string& call : r.tool_calls) std::printf("  tool:   %s\n", call.c_str());
       std::printf("  trace:  %s\n", r.trace.to_json_line().c_str());
       std::fflush(stdout);
-      if (writer) writer->write(r.trace);
-      summary.add(r.trace);
-    }
+    });
   };
   auto settled = [&](size_t count) {
     const PipelineStatus s = pipeline.status();
-    std::lock_guard lock(mutex);
-    return turns.size() >= count && !s.reply_active && s.state == TurnState::kListening &&
+    return log.finished() >= count && !s.reply_active && s.state == TurnState::kListening &&
            driver.microphone_idle();
   };
   driver.say(std::vector<float>(static_cast<size_t>(rate / 2), 0.0f));  // noise floor
@@ -127,7 +113,7 @@ void converse(const ConverseOptions& o) {
     std::printf("answer audio: not written (use --out FILE)\n");
   }
   if (!trace_path.empty()) std::printf("trace: %s\n", trace_path.c_str());
-  std::printf("%s", summary.to_text().c_str());
+  std::printf("%s", log.summary().to_text().c_str());
 }
 
 }  // namespace

@@ -64,6 +64,12 @@ std::vector<float> read_clip(const std::string& path, int rate) {
   return sound.samples;
 }
 
+void print_turn(const TurnResult& r) {
+  std::fprintf(stderr, "you:    %s\nparley: %s%s\n", r.trace.transcript.c_str(), r.trace.reply.c_str(),
+               r.trace.interrupted ? "  (interrupted)" : "");
+  for (const std::string& call : r.tool_calls) std::fprintf(stderr, "tool:   %s\n", call.c_str());
+}
+
 std::string status_line(const PipelineStatus& s) {
   std::string line = "[" + std::string(turn_state_name(s.state)) + "]";
   if (!s.partial.empty() && (s.state == TurnState::kHearing || s.state == TurnState::kListening))
@@ -107,6 +113,8 @@ void listen(const ListenOptions& o) {
     stream = std::make_unique<audio::PortAudioStream>(stream_config);
   }
 
+  const std::string trace_path = !o.trace.empty() ? o.trace : config.trace.file;
+  TurnLog log(trace_path);  // before the pipeline: it outlives the pipeline's turn callbacks
   RealClock clock;
   VoiceAssistant assistant(config, o.models, *stream, clock,
                            {.half_duplex = o.half_duplex, .echo_cancellation = echo_cancellation});
@@ -116,16 +124,7 @@ void listen(const ListenOptions& o) {
                simulated ? "simulated device" : "sound devices", stream->description().c_str(),
                echo_cancellation ? ", echo cancellation on" : "");
 
-  std::unique_ptr<TraceWriter> writer;
-  const std::string trace_path = !o.trace.empty() ? o.trace : config.trace.file;
-  if (!trace_path.empty()) writer = std::make_unique<TraceWriter>(trace_path);
-  TraceSummary summary;
-  std::mutex mutex;
-  std::vector<TurnResult> turns;
-  pipeline.set_on_turn([&](const TurnResult& r) {
-    std::lock_guard lock(mutex);
-    turns.push_back(r);
-  });
+  log.attach(pipeline);
 
   struct sigaction action {};
   action.sa_handler = on_signal;
@@ -137,26 +136,17 @@ void listen(const ListenOptions& o) {
   pipeline.start();
   stream->start();
   const auto start = std::chrono::steady_clock::now();
-  size_t printed = 0;
   std::string last_status;
   TurnState last_state = TurnState::kListening;
   while (!g_interrupted.load()) {
     if (o.seconds > 0 && std::chrono::steady_clock::now() - start >= std::chrono::duration<double>(o.seconds)) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     const PipelineStatus status = pipeline.status();
-    {
-      std::lock_guard lock(mutex);
-      for (; printed < turns.size(); ++printed) {
-        const TurnResult& r = turns[printed];
-        if (terminal) std::fputs("\r\033[K", stderr);
-        std::fprintf(stderr, "you:    %s\nparley: %s%s\n", r.trace.transcript.c_str(), r.trace.reply.c_str(),
-                     r.trace.interrupted ? "  (interrupted)" : "");
-        for (const std::string& call : r.tool_calls) std::fprintf(stderr, "tool:   %s\n", call.c_str());
-        if (writer) writer->write(r.trace);
-        summary.add(r.trace);
-        last_status.clear();
-      }
-    }
+    log.drain([&](const TurnResult& r) {
+      if (terminal) std::fputs("\r\033[K", stderr);
+      print_turn(r);
+      last_status.clear();
+    });
     if (terminal) {
       const std::string line = status_line(status);
       if (line != last_status) {
@@ -173,18 +163,10 @@ void listen(const ListenOptions& o) {
   pipeline.stop();
   sigaction(SIGINT, &old_int, nullptr);
   sigaction(SIGTERM, &old_term, nullptr);
-  {
-    std::lock_guard lock(mutex);
-    for (; printed < turns.size(); ++printed) {
-      const TurnResult& r = turns[printed];
-      std::fprintf(stderr, "you:    %s\nparley: %s\n", r.trace.transcript.c_str(), r.trace.reply.c_str());
-      if (writer) writer->write(r.trace);
-      summary.add(r.trace);
-    }
-  }
+  log.drain(print_turn);
   for (const std::string& error : pipeline.errors()) std::fprintf(stderr, "error: %s\n", error.c_str());
   const audio::StreamCounters counters = stream->counters();
-  std::fprintf(stderr, "listen: %zu turns; %llu capture overflows, %llu playback underruns\n", turns.size(),
+  std::fprintf(stderr, "listen: %zu turns; %llu capture overflows, %llu playback underruns\n", log.finished(),
                static_cast<unsigned long long>(counters.capture_overflow_samples),
                static_cast<unsigned long long>(counters.playback_underruns));
   if (simulated_stream != nullptr && !o.simulated_output.empty()) {
@@ -192,7 +174,7 @@ void listen(const ListenOptions& o) {
                             audio::FileEncoding::kWavPcm16);
     std::fprintf(stderr, "listen: speaker output written to %s\n", o.simulated_output.c_str());
   }
-  std::fputs(summary.to_text().c_str(), stderr);
+  std::fputs(log.summary().to_text().c_str(), stderr);
 }
 
 }  // namespace

@@ -71,4 +71,30 @@ VoiceAssistant::~VoiceAssistant() {
   if (pipeline_) pipeline_->stop();
 }
 
+TurnLog::TurnLog(const std::string& trace_path) {
+  if (!trace_path.empty()) writer_ = std::make_unique<TraceWriter>(trace_path);
+}
+
+void TurnLog::attach(Pipeline& pipeline) {
+  pipeline.set_on_turn([this](const TurnResult& r) {
+    std::lock_guard lock(mutex_);
+    turns_.push_back(r);
+  });
+}
+
+void TurnLog::drain(const std::function<void(const TurnResult&)>& print) {
+  std::lock_guard lock(mutex_);
+  for (; drained_ < turns_.size(); ++drained_) {
+    const TurnResult& r = turns_[drained_];
+    print(r);
+    if (writer_) writer_->write(r.trace);
+    summary_.add(r.trace);
+  }
+}
+
+size_t TurnLog::finished() const {
+  std::lock_guard lock(mutex_);
+  return turns_.size();
+}
+
 }  // namespace parley::assistant

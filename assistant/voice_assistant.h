@@ -13,8 +13,11 @@
 // Throws parley::Error naming the model file, folder or config field that cannot be used.
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <vector>
 
 #include "asr/vad.h"
 #include "assistant/core/assistant_tools.h"
@@ -24,6 +27,7 @@
 #include "assistant/core/pipeline.h"
 #include "assistant/core/timers.h"
 #include "assistant/core/tool_registry.h"
+#include "assistant/core/turn_trace.h"
 #include "audio/device.h"
 
 namespace parley::assistant {
@@ -62,6 +66,25 @@ class VoiceAssistant {
   std::unique_ptr<TimerService> timers_;
   ToolRegistry registry_;
   std::unique_ptr<Pipeline> pipeline_;
+};
+
+// Turns finished by the pipeline (collected on its control thread), handed to the command's own
+// thread by drain(): printed, appended to the trace file (one JSON line each) and summarised.
+class TurnLog {
+ public:
+  explicit TurnLog(const std::string& trace_path);  // "" = no file; throws naming the file
+  void attach(Pipeline& pipeline);                  // before pipeline.start()
+  // Calls `print` for every turn finished since the last drain(), in order.
+  void drain(const std::function<void(const TurnResult&)>& print);
+  size_t finished() const;  // turns finished so far (drained or not)
+  const TraceSummary& summary() const { return summary_; }
+
+ private:
+  std::unique_ptr<TraceWriter> writer_;
+  TraceSummary summary_;
+  mutable std::mutex mutex_;
+  std::vector<TurnResult> turns_;
+  size_t drained_ = 0;
 };
 
 }  // namespace parley::assistant
