@@ -1,9 +1,13 @@
 // parley serve: the headless kiosk — OpenAI-compatible HTTP API, events, metrics, health.
 // Everything but option parsing lives in assistant/server/ (serve.h).
+#include <functional>
 #include <memory>
 
+
 #include "assistant/commands.h"
+#include "assistant/serve_listener.h"
 #include "assistant/server/serve.h"
+#include "kernels/error.h"
 
 namespace parley::assistant {
 
@@ -57,7 +61,29 @@ void add_serve_command(CLI::App& app) {
   cmd->add_option("--wyoming", settings->wyoming_port,
                   "Also serve the Wyoming protocol (Home Assistant STT/TTS) on this port")
       ->check(CLI::Range(0, 65535));
-  cmd->callback([settings] { server::run_serve(*settings); });
+  auto listen = std::make_shared<ServeListenOptions>();
+  auto listening = std::make_shared<bool>(false);
+  cmd->add_flag("--listen", *listening,
+                "Also hold conversations on the device microphone and speaker (events on /events)");
+  cmd->add_option("--input", listen->input, "With --listen: capture device (name substring)");
+  cmd->add_option("--output", listen->output, "With --listen: playback device (name substring)");
+  cmd->add_flag("--half-duplex", listen->half_duplex, "With --listen: mute the microphone while speaking");
+  cmd->add_flag("--simulated", listen->simulated, "With --listen: the simulated device instead of sound hardware");
+  cmd->add_option("--simulated-input", listen->simulated_input,
+                  "With --listen --simulated: audio file spoken into the microphone once");
+  cmd->callback([settings, listen, listening] {
+    if (*listening) {
+      listen->models = {.asr = settings->models.asr, .llm = settings->models.llm, .voice = settings->models.voice};
+      settings->start_listening = [listen](server::ServerContext& context) {
+        auto listener = std::make_shared<ServeListener>(context, *listen);
+        return std::function<void()>([listener] { listener->stop(); });
+      };
+    } else if (listen->simulated || !listen->simulated_input.empty() || !listen->input.empty() ||
+               !listen->output.empty() || listen->half_duplex) {
+      throw Error("serve: --input, --output, --half-duplex and --simulated* go with --listen");
+    }
+    server::run_serve(*settings);
+  });
 }
 
 }  // namespace parley::assistant

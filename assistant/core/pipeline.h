@@ -118,7 +118,7 @@ struct PipelineStatus {
   int64_t turns_ended = 0;
   bool reply_active = false;       // a reply is generating, synthesizing or playing
   int64_t first_audio_out_us = -1;  // of the reply being played; -1 none
-  std::string partial;             // latest partial transcript
+  std::string partial;             // latest partial transcript (the final one once it is known)
 };
 
 class Pipeline {

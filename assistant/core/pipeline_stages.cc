@@ -102,6 +102,8 @@ void Pipeline::handle_event(const Event& event) {
   }
   if (event.event == TurnEvent::kFinalTranscript) {
     if (TurnTrace* trace = turns_->current()) trace->transcript = event.text;
+    std::lock_guard lock(status_mutex_);
+    status_.partial = event.text;  // the latest transcript is now the final one
   }
   const TurnTransition transition =
       event.at_us >= 0 ? turns_->on_event(event.event, event.at_us) : turns_->on_event(event.event);

@@ -223,6 +223,16 @@ void HttpServer::register_routes() {
         .set(context.ready.load() ? 1 : 0);
     response.set_content(context.metrics.render(), "text/plain; version=0.0.4; charset=utf-8");
   });
+  // Barge-in from the kiosk page: stop what the device pipeline (serve --listen) is saying.
+  server.Post("/v1/stop", [&context](const httplib::Request&, httplib::Response& response) {
+    if (!context.stop_speaking()) {
+      send_api_error(response, ApiError(409, "nothing to stop: the server is not listening on a device (--listen)",
+                                        {}, "not_listening"));
+      return;
+    }
+    context.events.publish("barge_in", {{"source", "stop"}});
+    response.set_content(R"({"stopped":true})", "application/json");
+  });
   server.Get("/events", [&context](const httplib::Request&, httplib::Response& response) {
     serve_events(context, response);
   });

@@ -59,9 +59,21 @@ void run_serve(const ServeSettings& settings) {
     }
   }
 
+  std::function<void()> stop_listening;
+  if (settings.start_listening) {
+    try {
+      stop_listening = settings.start_listening(context);
+    } catch (...) {
+      if (wyoming) wyoming->stop();
+      server.stop();
+      throw;
+    }
+  }
+
   int received = 0;
   sigwait(&signals, &received);
   context.logger->info("received {}, shutting down", received == SIGTERM ? "SIGTERM" : "SIGINT");
+  if (stop_listening) stop_listening();
   if (wyoming) wyoming->stop();
   server.stop();
 }

@@ -11,6 +11,7 @@
 // anything is served.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,9 @@ struct ServeSettings {
   std::vector<std::string> assignments;  // --set key=value
   ModelPaths models;                     // --llm / --asr / --voice ("" = from the config)
   bool threads_given = false;            // options.threads_per_worker came from the command line
+  // --listen: started once the models are loaded (cmd_serve.cc opens the device pipeline, which
+  // publishes on context.events); returns the function that stops it before the server stops.
+  std::function<std::function<void()>(ServerContext&)> start_listening;
   int wyoming_port = -1;                 // --wyoming PORT: Wyoming protocol server on options.host
                                          // (no authentication of its own); -1 = off
 };

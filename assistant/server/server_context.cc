@@ -70,4 +70,16 @@ std::string ServerContext::next_request_id(std::string_view prefix) {
   return std::string(prefix) + "-" + digits;
 }
 
+void ServerContext::set_stop_speaking(std::function<void()> stop) {
+  std::lock_guard lock(stop_speaking_mutex_);
+  stop_speaking_ = std::move(stop);
+}
+
+bool ServerContext::stop_speaking() {
+  std::lock_guard lock(stop_speaking_mutex_);
+  if (!stop_speaking_) return false;
+  stop_speaking_();
+  return true;
+}
+
 }  // namespace parley::assistant::server

@@ -25,7 +25,9 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -98,7 +100,14 @@ struct ServerContext {
   // A fresh id for a request, unique within the process: "<prefix>-<16 hex digits>".
   std::string next_request_id(std::string_view prefix);
 
+  // `serve --listen`: how to stop the device pipeline's speech (POST /v1/stop, the kiosk's Stop
+  // button). Empty = nothing listens. Any thread.
+  void set_stop_speaking(std::function<void()> stop);
+  bool stop_speaking();  // false when nothing listens
+
  private:
+  std::mutex stop_speaking_mutex_;
+  std::function<void()> stop_speaking_;
   std::atomic<uint64_t> request_counter_{0};
 };
 

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <regex>
 #include <string>
 #include <vector>
@@ -118,6 +119,52 @@ TEST(ServeCli, ServesThenExitsCleanlyOnSigterm) {
   EXPECT_NE(child.output.find("http method=POST path=/v1/chat/completions status=200"),
             std::string::npos)
       << child.output;
+}
+
+TEST(ServeCli, ListenHoldsADeviceTurnAndPublishesItOnEvents) {
+  if (std::system("espeak-ng --version > /dev/null 2>&1") != 0) GTEST_SKIP() << "espeak-ng is not installed";
+  const std::string question = ::testing::TempDir() + std::to_string(::getpid()) + "_parley_listen_question.wav";
+  ASSERT_EQ(std::system(("espeak-ng -w " + question + " 'what time is it'").c_str()), 0);
+  Child child({PARLEY_BINARY, "serve", "--port", "0", "--threads-per-worker", "1", "--llm",
+               parley::assistant::server::testing_support::random_chat_model_path(), "--asr",
+               std::string(PARLEY_SOURCE_DIR) + "/tests/asr/fixtures/lstm_tiny", "--listen", "--simulated",
+               "--simulated-input", question, "--set", "llm.max_tokens=8"});
+  const std::string port =
+      child.wait_for(std::regex(R"(ready: http://127\.0\.0\.1:(\d+))"), std::chrono::seconds(60));
+  ASSERT_FALSE(port.empty()) << child.output;
+  httplib::Client client("127.0.0.1", std::stoi(port));
+  client.set_read_timeout(30, 0);
+  // The question is spoken into the simulated microphone at start: its turn arrives on /events.
+  std::string events;
+  client.Get("/events", [&](const char* data, size_t size) {
+    events.append(data, size);
+    return events.find("event: trace") == std::string::npos ||
+           events.find("\n\n", events.find("event: trace")) == std::string::npos;
+  });
+  std::filesystem::remove(question);
+  EXPECT_NE(events.find("event: final"), std::string::npos) << events;
+  EXPECT_NE(events.find("event: speaking"), std::string::npos) << events;
+  const size_t trace = events.find("event: trace");
+  ASSERT_NE(trace, std::string::npos) << events << child.output;
+  const size_t data = events.find("data: ", trace);
+  const json turn = json::parse(events.substr(data + 6, events.find('\n', data) - data - 6));
+  EXPECT_EQ(turn["source"], "device");
+  EXPECT_FALSE(turn["transcript"].get<std::string>().empty());
+  EXPECT_TRUE(turn["stages_ms"].contains("endpoint_to_first_audio")) << turn.dump();
+  // The kiosk's Stop button: accepted while listening.
+  auto stop = client.Post("/v1/stop", "", "application/json");
+  ASSERT_TRUE(stop);
+  EXPECT_EQ(stop->status, 200) << stop->body;
+  kill(child.pid, SIGTERM);
+  EXPECT_EQ(child.wait_exit(std::chrono::seconds(30)), 0) << child.output;
+}
+
+TEST(ServeCli, StopWithoutListenIsAConflict) {
+  parley::assistant::server::testing_support::TestServer server;
+  auto stop = server.client().Post("/v1/stop", "", "application/json");
+  ASSERT_TRUE(stop);
+  EXPECT_EQ(stop->status, 409);
+  EXPECT_NE(stop->body.find("not_listening"), std::string::npos) << stop->body;
 }
 
 }  // namespace

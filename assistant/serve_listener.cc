@@ -1,0 +1,123 @@
+#include "assistant/serve_listener.h"
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "assistant/core/turn_state.h"
+#include "audio/portaudio_device.h"
+#include "audio/resampler.h"
+#include "audio/simulated_device.h"
+#include "audio/sound_file.h"
+#include "kernels/error.h"
+
+namespace parley::assistant {
+namespace {
+
+std::vector<float> read_clip(const std::string& path, int rate) {
+  audio::SoundBuffer sound = audio::read_sound_file(path, {.mix_to_mono = true});
+  if (sound.channel_count > 1) sound.samples = audio::mix_down_to_mono(sound.samples, sound.channel_count);
+  if (sound.sample_rate_hz != rate) return audio::resample(sound.samples, sound.sample_rate_hz, rate, 1);
+  return sound.samples;
+}
+
+nlohmann::json trace_event(const TurnResult& r) {
+  nlohmann::json stages = nlohmann::json::object();
+  for (const TraceStage& stage : kTraceStages) {
+    if (const std::optional<double> ms = r.trace.stage_ms(stage)) stages[std::string(stage.name)] = *ms;
+  }
+  return {{"source", "device"},
+          {"turn", r.trace.turn_index},
+          {"transcript", r.trace.transcript},
+          {"reply", r.trace.reply},
+          {"interrupted", r.trace.interrupted},
+          {"tool_calls", r.tool_calls},
+          {"stages_ms", stages}};
+}
+
+}  // namespace
+
+ServeListener::ServeListener(server::ServerContext& context, const ServeListenOptions& options)
+    : context_(context) {
+  const AssistantConfig& config = context.config;
+  const int rate = config.devices.sample_rate_hz;
+  const bool echo_cancellation = !options.simulated && !options.half_duplex && !config.devices.half_duplex;
+  audio::StreamConfig stream_config{.sample_rate_hz = rate,
+                                    .capture_channels = 1,
+                                    .playback_channels = 1,
+                                    .frames_per_block = std::max(1, rate / 50),
+                                    .keep_far_end_reference = echo_cancellation,
+                                    .capture_device = !options.input.empty() ? options.input : config.devices.input,
+                                    .playback_device = !options.output.empty() ? options.output : config.devices.output};
+  stream_config.validate();
+  if (options.simulated) {
+    audio::SimulatedStreamOptions simulated;
+    simulated.pacing = audio::Pacing::kRealTime;
+    if (!options.simulated_input.empty()) {
+      simulated.capture_input = std::vector<float>(static_cast<size_t>(rate / 2), 0.0f);  // noise floor
+      const std::vector<float> clip = read_clip(options.simulated_input, rate);
+      simulated.capture_input.insert(simulated.capture_input.end(), clip.begin(), clip.end());
+    }
+    stream_ = std::make_unique<audio::SimulatedStream>(stream_config, std::move(simulated));
+  } else if (!options.simulated_input.empty()) {
+    throw Error("serve: --simulated-input needs --simulated");
+  } else {
+    stream_ = std::make_unique<audio::PortAudioStream>(stream_config);
+  }
+  assistant_ = std::make_unique<VoiceAssistant>(
+      config, options.models, *stream_, clock_,
+      VoiceAssistantOptions{.half_duplex = options.half_duplex, .echo_cancellation = echo_cancellation});
+  Pipeline& pipeline = assistant_->pipeline();
+  pipeline.set_on_turn([this](const TurnResult& r) { context_.events.publish("trace", trace_event(r)); });
+  context.set_stop_speaking([this] { assistant_->pipeline().stop_speaking(); });
+  context.logger->info("listen: {} on {}", assistant_->description(), stream_->description());
+  pipeline.start();
+  stream_->start();
+  status_thread_ = std::thread([this] { watch_status(); });
+}
+
+ServeListener::~ServeListener() { stop(); }
+
+void ServeListener::stop() {
+  if (stopping_.exchange(true)) return;
+  context_.set_stop_speaking({});
+  if (status_thread_.joinable()) status_thread_.join();
+  stream_->stop();
+  assistant_->pipeline().stop();
+}
+
+// Polls the pipeline every 50 ms and publishes what changed: state and partial transcript.
+void ServeListener::watch_status() {
+  TurnState last_state = TurnState::kListening;
+  std::string last_partial;
+  int64_t last_turns = 0;
+  context_.events.publish("listening", {{"source", "device"}});
+  while (!stopping_.load()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    const PipelineStatus s = assistant_->pipeline().status();
+    if (s.state == TurnState::kHearing && s.partial != last_partial && !s.partial.empty())
+      context_.events.publish("partial", {{"source", "device"}, {"text", s.partial}});
+    last_partial = s.partial;
+    if (s.state == last_state && s.turns_ended == last_turns) continue;
+    switch (s.state) {
+      case TurnState::kListening:
+        context_.events.publish("listening", {{"source", "device"}});
+        break;
+      case TurnState::kThinking:
+        context_.events.publish("final", {{"source", "device"}, {"text", s.partial}});
+        break;
+      case TurnState::kSpeaking:
+        context_.events.publish("speaking", {{"source", "device"}});
+        break;
+      case TurnState::kInterrupted:
+        context_.events.publish("barge_in", {{"source", "device"}});
+        break;
+      case TurnState::kHearing:
+        break;
+    }
+    last_state = s.state;
+    last_turns = s.turns_ended;
+  }
+}
+
+}  // namespace parley::assistant
