@@ -2,6 +2,7 @@
 
 #include <sndfile.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -143,18 +144,28 @@ SoundBuffer read_sound_file(const std::string& path, const ReadOptions& options)
   SoundBuffer sound;
   sound.sample_rate_hz = info.samplerate;
   sound.channel_count = info.channels;
-  sound.samples.resize(declared_frames * static_cast<uint64_t>(info.channels));
-  const sf_count_t frames_read =
-      sf_readf_float(reader.file(), sound.samples.data(), static_cast<sf_count_t>(declared_frames));
-  if (frames_read < 0) fail(path, std::string("read error (") + sf_strerror(reader.file()) + ")");
-  if (static_cast<uint64_t>(frames_read) < declared_frames) {
+  // Read in blocks instead of allocating what the header declares up front: a 200-byte FLAC can
+  // declare 2^32 frames of 8 channels (128 GiB). Memory grows only with the samples present.
+  const size_t channels = static_cast<size_t>(info.channels);
+  constexpr uint64_t kBlockFrames = 1 << 16;
+  uint64_t frames_read = 0;
+  while (frames_read < declared_frames) {
+    const uint64_t want = std::min(kBlockFrames, declared_frames - frames_read);
+    sound.samples.resize((frames_read + want) * channels);
+    float* block = sound.samples.data() + frames_read * channels;
+    const sf_count_t got = sf_readf_float(reader.file(), block, static_cast<sf_count_t>(want));
+    if (got < 0) fail(path, std::string("read error (") + sf_strerror(reader.file()) + ")");
+    frames_read += static_cast<uint64_t>(got);
+    if (static_cast<uint64_t>(got) < want) break;
+  }
+  sound.samples.resize(frames_read * channels);
+  if (frames_read < declared_frames) {
     if (!options.allow_truncated) {
       const int code = sf_error(reader.file());
       fail(path, "truncated or corrupt: read " + std::to_string(frames_read) + " of " +
                      std::to_string(declared_frames) + " frames" +
                      (code != 0 ? std::string(" (") + sf_strerror(reader.file()) + ")" : ""));
     }
-    sound.samples.resize(static_cast<size_t>(frames_read) * static_cast<size_t>(info.channels));
   }
   if (options.mix_to_mono && sound.channel_count > 1) {
     sound.samples = mix_down_to_mono(sound.samples, sound.channel_count);

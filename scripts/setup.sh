@@ -14,6 +14,7 @@ packages=(
   libespeak-ng-dev espeak-ng-data espeak-ng libicu-dev
   libcpp-httplib-dev libssl-dev
   nodejs
+  clang libclang-rt-dev  # fuzz targets (tests/fuzz, scripts/fuzz.sh)
   chromium  # the kiosk page test drives it headless (tests/server/kiosk_test.cc)
 )
 

@@ -1,14 +1,81 @@
 #!/usr/bin/env bash
-# Installs dependencies, builds (Release, -O3) and runs the whole test suite with CTest.
-# Usage: scripts/test.sh            — the suite every change must pass (what CI runs)
-#        BUILD_DIR=build-asan CMAKE_ARGS=-DPARLEY_SANITIZE_ADDRESS=ON scripts/test.sh
+# Installs dependencies, builds (Release, -O3) and runs the whole test suite with CTest, then the
+# sanitizer stages.
+# Usage: scripts/test.sh                         — the suite every change must pass (what CI runs)
+#        PARLEY_CI_SANITIZERS=1 scripts/test.sh  — also the sanitizer and fuzz stages below
+# Stages
+#   1. Release suite in $BUILD_DIR (default build).
+#   2. ASan+UBSan (PARLEY_SANITIZE_ADDRESS) in build-asan: the whole suite again, except the tests
+#      in asan_exclude below (too slow under ASan; each with its reason).
+#   3. TSan (PARLEY_SANITIZE_THREAD) in build-tsan: the audio ring and pipeline tests (the code
+#      that crosses threads), built alone.
+#   4. Fuzz smoke (scripts/fuzz.sh --smoke) when clang with libFuzzer is installed: every fuzz
+#      target replays its seeds and committed regressions, then fuzzes 30 s.
+# Stages 2-4 run with PARLEY_CI_SANITIZERS=1 (about 50 more minutes on 2 cores, estimated).
+# They are not yet on in .ci/run: the whole ASan suite, the TSan pipeline tests and the fuzz
+# smoke of every target have not been run end to end yet (issue 12). PARLEY_CI_FUZZ=0 skips 4.
+# CI time on 2 cores (estimate, 2026-12-05, measured on the shared dev machine): stage 1 ~12.5 min.
+# Stage 2: GCC compiles 1.8-2.1x slower with ASan+UBSan at -O3 (ops_conv.cc 32 -> 56 s,
+# tokenizer_bpe.cc 15 -> 30 s, pipeline.cc 64 -> 132 s); 16 llm/onnx/audio/pipeline/fuzz test
+# executables ran 1-2x their Release time (llm_tokenizer_test 4.9 -> 9.1 s, pipeline_pipeline_test
+# 5.3 -> 4.9 s) => at most ~2x stage 1, ~25 min. Stage 3: TSan compiles at ~0.85-1x Release, the
+# libraries plus 11 tests, ~8-10 min. Stage 4: clang -O1 build of the libraries + 15 fuzzers
+# ~10 min, then 15 x (seed replay + 30 s) ~10 min. Total ~65-70 min, inside CI's 90.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build_dir=${BUILD_DIR:-build}
 jobs=${JOBS:-$(nproc)}
+sanitizers=${PARLEY_CI_SANITIZERS:-0}
+
+stage() { echo; echo "==== test.sh: $* ($(date -u +%H:%M:%S))"; }
 
 ./scripts/setup.sh
+stage "Release suite in $build_dir"
 # shellcheck disable=SC2086
 cmake -G Ninja -S . -B "$build_dir" ${CMAKE_ARGS:-}
 cmake --build "$build_dir" -j "$jobs"
 ctest --test-dir "$build_dir" --output-on-failure -j "$jobs" --timeout 900
+
+[ "$sanitizers" = 0 ] && exit 0
+
+# ---- ASan + UBSan: the whole suite ----
+# Excluded under ASan (ctest -E regex), each only because of its run time under ASan (3-10x
+# slower); the Release stage runs them:
+asan_exclude=(
+  '^OnnxConformance\.'       # every official ONNX node test (~1,000 models, one load each)
+  '^DefaultModelHeldOut\.'   # the shipped LLM generating for the whole held-out set
+)
+stage "ASan+UBSan suite in build-asan"
+cmake -G Ninja -S . -B build-asan -DCMAKE_BUILD_TYPE=Release -DPARLEY_SANITIZE_ADDRESS=ON \
+  -DPARLEY_BUILD_BENCH=OFF
+cmake --build build-asan -j "$jobs"
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/tests/sanitizers/lsan.supp}
+ctest --test-dir build-asan --output-on-failure -j "$jobs" --timeout 1800 \
+  -E "$(IFS='|'; echo "${asan_exclude[*]}")"
+unset ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS
+
+# ---- TSan: the threaded parts ----
+# The SPSC audio ring and every pipeline test (turn state, barge-in, queues, timers, the pipeline
+# with scripted engines). Only these executables are built, so ctest's labels select them.
+tsan_tests=(audio_spsc_ring_test)
+for f in tests/pipeline/*_test.cc; do tsan_tests+=("pipeline_$(basename "$f" .cc)"); done
+stage "TSan ring and pipeline tests in build-tsan"
+cmake -G Ninja -S . -B build-tsan -DCMAKE_BUILD_TYPE=Release -DPARLEY_SANITIZE_THREAD=ON \
+  -DPARLEY_BUILD_BENCH=OFF
+cmake --build build-tsan -j "$jobs" --target "${tsan_tests[@]}"
+export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}
+ctest --test-dir build-tsan --output-on-failure -j "$jobs" --timeout 1800 -L '^(audio|pipeline)$'
+unset TSAN_OPTIONS
+
+# ---- Fuzz smoke ----
+if [ "${PARLEY_CI_FUZZ:-1}" != 0 ]; then
+  if command -v clang++ >/dev/null; then
+    stage "fuzz smoke"
+    JOBS=$jobs FUZZ_NICE=0 ./scripts/fuzz.sh --smoke
+  else
+    echo "test.sh: clang++ not installed, fuzz smoke skipped"
+  fi
+fi
+stage "all stages passed"

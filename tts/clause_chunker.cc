@@ -161,10 +161,22 @@ void ClauseChunker::push(std::string_view piece, std::vector<std::string>& chunk
   const std::string_view ready = std::string_view(incomplete_).substr(0, complete);
   size_t position = 0;
   while (position < ready.size()) {
-    // Length of this character (invalid bytes are passed through one at a time).
+    // Length of this character. Invalid bytes — a byte that cannot lead a sequence (0x80-0xC1,
+    // 0xF5-0xFF) or a lead without all its continuation bytes — pass through one at a time, so
+    // the grouping never depends on where the pieces were cut (found by tests/fuzz).
     const auto lead = static_cast<unsigned char>(ready[position]);
-    size_t length = lead < 0x80 ? 1 : lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
-    length = std::min(length, ready.size() - position);
+    size_t length = lead < 0x80                     ? 1
+                    : lead >= 0xC2 && lead <= 0xDF ? 2
+                    : lead >= 0xE0 && lead <= 0xEF ? 3
+                    : lead >= 0xF0 && lead <= 0xF4 ? 4
+                                                   : 1;
+    for (size_t k = 1; k < length; ++k) {
+      if (position + k >= ready.size() ||
+          (static_cast<unsigned char>(ready[position + k]) & 0xC0) != 0x80) {
+        length = 1;
+        break;
+      }
+    }
     const std::string_view bytes = ready.substr(position, length);
     const std::u32string decoded = utf8_decode(bytes);
     consume(decoded.empty() ? char32_t{0xFFFD} : decoded[0], bytes, chunks);

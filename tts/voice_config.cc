@@ -132,7 +132,7 @@ VoiceConfig parse_voice_config(std::string_view json_text, std::string_view sour
   Json root;
   try {
     root = Json::parse(json_text.begin(), json_text.end());
-  } catch (const nlohmann::json::parse_error& error) {
+  } catch (const nlohmann::json::exception& error) {  // parse_error, out_of_range (1e999)
     fail(source, "(document)", std::string("not valid JSON: ") + error.what());
   }
   require_object(root, source, "(document)");

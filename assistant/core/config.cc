@@ -336,7 +336,7 @@ AssistantConfig AssistantConfig::from_json(std::string_view json_text, const std
   json root;
   try {
     root = json::parse(json_text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, and out_of_range for numbers like 1e999
     throw Error("config " + source + ": not valid JSON: " + e.what());
   }
   if (!root.is_object())

@@ -191,7 +191,7 @@ Manifest Manifest::from_json(std::string_view json_text, const std::string& sour
   json root;
   try {
     root = json::parse(json_text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, and out_of_range for numbers like 1e999
     throw Error(source + ": invalid JSON: " + e.what());
   }
   if (!root.is_object()) fail(source, "(top level)", "expected an object");

@@ -11,6 +11,7 @@
 #include "kernels/error.h"
 #include "kernels/onnx/model_data.h"
 #include "onnx/checker.h"
+#include "onnx/defs/schema.h"
 #include "onnx/proto_utils.h"
 #include "onnx/shape_inference/implementation.h"
 
@@ -75,6 +76,51 @@ void list_ops(const ::onnx::GraphProto& g, std::vector<std::string>& out) {
   }
 }
 
+// libonnx 1.12's shape-inference functions trust what the checker would have verified: they read
+// required attributes without checking that they are there (Scan-9 and num_scan_inputs) and the
+// types of inputs that nothing defines (EyeLike reading an undefined input): SEGVs found by
+// tests/fuzz. Shape inference therefore runs only when every node, subgraphs included, reads
+// names defined before it (graph inputs, initializers, earlier outputs, the enclosing scope) and
+// passes its schema's own verification where libonnx knows the schema (attribute names, types and
+// presence, input and output counts). Returns the first problem, "" when there is none.
+std::string first_schema_problem(const ::onnx::GraphProto& g,
+                                 const std::map<std::string, int>& opsets,
+                                 std::set<std::string> defined = {}) {
+  for (const auto& in : g.input()) defined.insert(in.name());
+  for (const auto& init : g.initializer()) defined.insert(init.name());
+  for (const auto& node : g.node()) {
+    for (const std::string& in : node.input()) {
+      if (!in.empty() && defined.count(in) == 0)
+        return "node '" + node.name() + "' (" + node.op_type() + ") reads '" + in +
+               "', which nothing before it defines";
+    }
+    const std::string domain(canonical_domain(node.domain()));
+    if (auto it = opsets.find(domain); it != opsets.end()) {
+      const ::onnx::OpSchema* schema =
+          ::onnx::OpSchemaRegistry::Schema(node.op_type(), it->second, domain);
+      if (schema != nullptr) {
+        try {
+          schema->Verify(node);
+        } catch (const std::exception& e) {
+          return e.what();
+        }
+      }
+    }
+    for (const auto& attr : node.attribute()) {
+      if (attr.has_g()) {
+        if (std::string problem = first_schema_problem(attr.g(), opsets, defined); !problem.empty())
+          return problem;
+      }
+      for (const auto& sub : attr.graphs()) {
+        if (std::string problem = first_schema_problem(sub, opsets, defined); !problem.empty())
+          return problem;
+      }
+    }
+    for (const std::string& out : node.output()) defined.insert(out);
+  }
+  return "";
+}
+
 }  // namespace
 
 std::vector<std::string> list_model_ops(const std::string& path) {
@@ -106,10 +152,14 @@ std::shared_ptr<const Model> Model::load(const std::string& path, const ModelOpt
     }
   }
   if (options.infer_shapes) {
-    try {
-      ::onnx::shape_inference::InferShapes(proto);
-    } catch (const std::exception& e) {
-      data->diagnostics.push_back(std::string("shape inference: ") + e.what());
+    if (std::string problem = first_schema_problem(proto.graph(), data->opsets); !problem.empty()) {
+      data->diagnostics.push_back("shape inference skipped: " + problem);
+    } else {
+      try {
+        ::onnx::shape_inference::InferShapes(proto);
+      } catch (const std::exception& e) {
+        data->diagnostics.push_back(std::string("shape inference: ") + e.what());
+      }
     }
   }
 
@@ -156,7 +206,8 @@ std::string describe_model_file(const std::string& path) {
   }
   out << "\n";
   try {
-    ::onnx::shape_inference::InferShapes(*proto);
+    if (first_schema_problem(proto->graph(), opsets).empty())  // see first_schema_problem
+      ::onnx::shape_inference::InferShapes(*proto);
   } catch (const std::exception&) {
     // Shapes stay as declared.
   }

@@ -322,8 +322,10 @@ std::vector<Value> Session::run(const std::vector<std::pair<std::string, Value>>
   std::fill(f.buffer_of.begin(), f.buffer_of.end(), -1);
   std::vector<bool> fed(g.input_slots.size(), false);
   for (const auto& [name, value] : feeds) {
-    auto it = std::find_if(g.inputs.begin(), g.inputs.end(),
-                           [&](const ValueInfo& in) { return in.name == name; });
+    // An init-capture: clang 14 cannot capture a structured binding by name.
+    auto it = std::find_if(g.inputs.begin(), g.inputs.end(), [&feed_name = name](const ValueInfo& in) {
+      return in.name == feed_name;
+    });
     if (it == g.inputs.end()) throw Error(model_->path() + ": run: no graph input named '" + name + "'");
     const size_t k = static_cast<size_t>(it - g.inputs.begin());
     const ValueInfo& info = *it;

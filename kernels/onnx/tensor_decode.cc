@@ -107,14 +107,16 @@ const Value* decode_tensor(const ::onnx::TensorProto& tensor, ModelData& model,
     }
     return value;
   }
+  // Allocates only once the typed field holds the elements the shape declares: a few bytes of
+  // protobuf can declare dims [10^12] without any data.
   auto check_count = [&](int field_size, const char* field) {
     if (field_size != count) {
       tensor_error(model, what, std::string(field) + " has " + std::to_string(field_size) +
                                     " elements, shape " + value->shape.to_string() + " needs " +
                                     std::to_string(count));
     }
+    value->raw = model.new_bytes(bytes);
   };
-  value->raw = model.new_bytes(bytes);
   switch (value->type) {
     case ElemType::kFloat:
       check_count(tensor.float_data_size(), "float_data");
