@@ -9,16 +9,23 @@
 // Time is a SimulatedClock: by default processing time counts (as on a device) and idle time is
 // skipped; --lockstep makes processing free (deterministic); --realtime paces blocks in real time.
 // --barge-in FILE is spoken SECONDS after the first answer's first audio sample.
+//
+// parley demo — the same on questions spoken at run time by the espeak-ng voice, on the default
+// models, with no hardware: what README's first command ends with.
 
 #include <cstdio>
+#include <filesystem>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "assistant/commands.h"
 #include "assistant/core/config.h"
 #include "assistant/core/pipeline.h"
+#include "assistant/core/engines.h"
 #include "assistant/core/pipeline_driver.h"
+#include "assistant/models/model_store.h"
 #include "assistant/voice_assistant.h"
 #include "audio/resampler.h"
 #include "audio/sound_file.h"
@@ -50,18 +57,26 @@ std::vector<float> read_clip(const std::string& path, int rate) {
   return sound.samples;
 }
 
-void converse(const ConverseOptions& o) {
-  if (o.inputs.empty()) throw Error("converse: give at least one --in FILE");
-  if ((o.barge_in_at >= 0) != !o.barge_in.empty())
-    throw Error("converse: --barge-in-at and --barge-in go together");
-  AssistantConfig config = load_effective_config(o.config, o.set);
+// One scripted conversation: `clips` (mono, at the config's device rate) are spoken into the
+// simulated microphone one after the other, each answered before the next; `barge_in` (if any)
+// is spoken `barge_in_at` seconds after the first answer starts playing.
+struct ScriptedRun {
+  std::vector<std::vector<float>> clips;
+  std::vector<float> barge_in;
+  double barge_in_at = -1;
+  VoiceAssistantOptions assistant;
+};
+
+void run_scripted_conversation(const ConverseOptions& o, const AssistantConfig& config, const ScriptedRun& run) {
   const int rate = config.devices.sample_rate_hz;
   const std::string trace_path = !o.trace.empty() ? o.trace : config.trace.file;
   TurnLog log(trace_path);  // before the pipeline: it outlives the pipeline's turn callbacks
   SimulatedClock clock(RealClock().wall_time());
   ScriptedMicStream mic(audio::StreamConfig{.sample_rate_hz = rate}, size_t(rate) * 3600);
+  VoiceAssistantOptions assistant_options = run.assistant;
+  assistant_options.half_duplex = assistant_options.half_duplex || o.half_duplex;
   VoiceAssistant assistant(config, {.asr = o.asr, .llm = o.llm, .voice = o.voice, .vad = o.vad}, mic,
-                           clock, {.half_duplex = o.half_duplex});
+                           clock, assistant_options);
   std::fprintf(stderr, "loaded %s\n", assistant.description().c_str());
   Pipeline& pipeline = assistant.pipeline();
   log.attach(pipeline);
@@ -87,17 +102,18 @@ void converse(const ConverseOptions& o) {
   };
   driver.say(std::vector<float>(static_cast<size_t>(rate / 2), 0.0f));  // noise floor
   size_t expected = 0;
-  for (size_t i = 0; i < o.inputs.size(); ++i) {
-    driver.say(read_clip(o.inputs[i], rate));
+  for (size_t i = 0; i < run.clips.size(); ++i) {
+    driver.say(run.clips[i]);
     ++expected;
-    if (i == 0 && o.barge_in_at >= 0) {
+    if (i == 0 && run.barge_in_at >= 0) {
       driver.run_until([&] { return pipeline.status().first_audio_out_us >= 0; }, o.max_turn_seconds);
-      driver.run_for(o.barge_in_at);
-      driver.say(read_clip(o.barge_in, rate));
+      driver.run_for(run.barge_in_at);
+      driver.say(run.barge_in);
       ++expected;
     }
     if (!driver.run_until([&] { return settled(expected); }, o.max_turn_seconds))
-      std::fprintf(stderr, "converse: turn %zu did not finish within %.0f s\n", expected,
+      std::fprintf(stderr, "%s: turn %zu did not finish within %.0f s\n",
+                   run.assistant.scripted_transcripts.empty() ? "converse" : "demo", expected,
                    o.max_turn_seconds);
     report();
   }
@@ -114,6 +130,72 @@ void converse(const ConverseOptions& o) {
   }
   if (!trace_path.empty()) std::printf("trace: %s\n", trace_path.c_str());
   std::printf("%s", log.summary().to_text().c_str());
+}
+
+void converse(const ConverseOptions& o) {
+  if (o.inputs.empty()) throw Error("converse: give at least one --in FILE");
+  if ((o.barge_in_at >= 0) != !o.barge_in.empty())
+    throw Error("converse: --barge-in-at and --barge-in go together");
+  const AssistantConfig config = load_effective_config(o.config, o.set);
+  const int rate = config.devices.sample_rate_hz;
+  ScriptedRun run;
+  for (const std::string& path : o.inputs) run.clips.push_back(read_clip(path, rate));
+  if (o.barge_in_at >= 0) {
+    run.barge_in = read_clip(o.barge_in, rate);
+    run.barge_in_at = o.barge_in_at;
+  }
+  run_scripted_conversation(o, config, run);
+}
+
+// ---- parley demo --------------------------------------------------------------------------------
+
+struct DemoOptions {
+  ConverseOptions run;
+  std::vector<std::string> questions;
+  std::string question_voice = "espeak:en-us";
+};
+
+const std::vector<std::string> kDemoQuestions = {
+    "Hello! What can you do?",
+    "What time is it?",
+    "Set a timer for five minutes for the tea.",
+};
+
+void demo(DemoOptions d) {
+  ConverseOptions& o = d.run;
+  const AssistantConfig config = load_effective_config(o.config, o.set);
+  const int rate = config.devices.sample_rate_hz;
+  if (d.questions.empty()) d.questions = kDemoQuestions;
+  if (o.out.empty()) o.out = (std::filesystem::temp_directory_path() / "parley-demo-answers.wav").string();
+
+  ScriptedRun run;
+  {
+    VoiceEngine speaker(d.question_voice, rate);
+    for (const std::string& question : d.questions) {
+      std::vector<float> clip;
+      speaker.synthesize(question, [&](std::span<const float> samples) {
+        clip.insert(clip.end(), samples.begin(), samples.end());
+        return true;
+      });
+      if (clip.empty()) throw Error("demo: the voice " + d.question_voice + " said nothing for \"" + question + "\"");
+      std::printf("question: \"%s\" spoken by %s (%.2f s)\n", question.c_str(), d.question_voice.c_str(),
+                  static_cast<double>(clip.size()) / rate);
+      run.clips.push_back(std::move(clip));
+    }
+  }
+  try {
+    models::resolve_default_model(models::ModelKind::kAsr, o.asr, config.models.asr);
+  } catch (const Error& missing) {
+    if (!o.asr.empty() || !config.models.asr.empty()) throw;  // asked for one that is not there
+    std::printf(
+        "note: no speech recognizer is installed: Parley's own default ASR model is not shipped yet\n"
+        "      (`parley models fetch sherpa-onnx-streaming-zipformer-en-2023-06-26` installs a real one).\n"
+        "      The questions are still spoken into the pipeline (VAD, endpoint, LLM, tools, TTS, trace),\n"
+        "      but what it \"heard\" below is the question's text, not a recognition.\n");
+    run.assistant.scripted_transcripts = d.questions;
+  }
+  std::fflush(stdout);
+  run_scripted_conversation(o, config, run);
 }
 
 }  // namespace
@@ -137,6 +219,30 @@ void add_converse_command(CLI::App& app) {
   cmd->add_option("--set", o->set, "Override a config key: key=value (repeatable)");
   cmd->add_option("--max-turn-seconds", o->max_turn_seconds, "Give up on a turn after this long");
   cmd->callback([o] { converse(*o); });
+}
+
+void add_demo_command(CLI::App& app) {
+  auto d = std::make_shared<DemoOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "demo", "Talk to the assistant with no hardware: spoken questions through the whole pipeline");
+  cmd->footer(
+      "Each question is spoken with --question-voice (espeak-ng) into a simulated microphone and\n"
+      "answered through the same pipeline as `parley listen` (VAD, streaming ASR, the chat model\n"
+      "with its tools, the voice); prints what was heard, the reply, the tool calls and the turn\n"
+      "trace, and writes what the speaker played to --out.");
+  cmd->add_option("-q,--question", d->questions, "A question to ask (repeatable; default: three demo questions)");
+  cmd->add_option("--question-voice", d->question_voice, "The voice that asks: espeak:<voice> or a Piper .onnx")
+      ->capture_default_str();
+  cmd->add_option("--out", d->run.out, "Write what the speaker played here (default: parley-demo-answers.wav in the temp folder)");
+  cmd->add_option("--asr", d->run.asr, "Streaming ASR model folder (default: the installed default)");
+  cmd->add_option("--llm", d->run.llm, "GGUF chat model (default: the installed default)");
+  cmd->add_option("--voice", d->run.voice, "The assistant's voice: espeak:<voice> or a Piper .onnx");
+  cmd->add_option("--vad", d->run.vad, "VAD: energy or a Silero .onnx");
+  cmd->add_option("--trace", d->run.trace, "Append one JSON line per turn to this file");
+  cmd->add_option("--config", d->run.config, "Config file (JSON)");
+  cmd->add_option("--set", d->run.set, "Override a config key: key=value (repeatable)");
+  cmd->add_flag("--realtime", d->run.realtime, "Pace the simulated device in real time");
+  cmd->callback([d] { demo(*d); });
 }
 
 }  // namespace parley::assistant

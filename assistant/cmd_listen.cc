@@ -117,7 +117,7 @@ void listen(const ListenOptions& o) {
   TurnLog log(trace_path);  // before the pipeline: it outlives the pipeline's turn callbacks
   RealClock clock;
   VoiceAssistant assistant(config, o.models, *stream, clock,
-                           {.half_duplex = o.half_duplex, .echo_cancellation = echo_cancellation});
+                           {.half_duplex = o.half_duplex, .echo_cancellation = echo_cancellation, .scripted_transcripts = {}});
   Pipeline& pipeline = assistant.pipeline();
   const bool terminal = ::isatty(STDERR_FILENO) == 1;
   std::fprintf(stderr, "listen: %s\nlisten: %s on %s%s — Ctrl-C to stop\n", assistant.description().c_str(),

@@ -73,7 +73,7 @@ void add_serve_command(CLI::App& app) {
                   "With --listen --simulated: audio file spoken into the microphone once");
   cmd->callback([settings, listen, listening] {
     if (*listening) {
-      listen->models = {.asr = settings->models.asr, .llm = settings->models.llm, .voice = settings->models.voice};
+      listen->models = {.asr = settings->models.asr, .llm = settings->models.llm, .voice = settings->models.voice, .vad = ""};
       settings->start_listening = [listen](server::ServerContext& context) {
         auto listener = std::make_shared<ServeListener>(context, *listen);
         return std::function<void()>([listener] { listener->stop(); });

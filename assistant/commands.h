@@ -23,6 +23,7 @@ void add_models_command(CLI::App& app);  // parley models [fetch NAME | which KI
 void add_bench_asr_subcommand(CLI::App* bench);  // parley bench asr
 void add_bench_vad_subcommand(CLI::App* bench);  // parley bench vad
 void add_converse_command(CLI::App& app);  // parley converse --in Q.wav [--out A.wav]
+void add_demo_command(CLI::App& app);      // parley demo [-q QUESTION]...
 void add_serve_command(CLI::App& app);  // parley serve [--host H] [--port P] [--api-key K]
 void add_listen_command(CLI::App& app);  // parley listen [--input DEV] [--output DEV]
 

@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   parley::assistant::add_transcribe_command(app);
   parley::assistant::add_vad_command(app);
   parley::assistant::add_converse_command(app);
+  parley::assistant::add_demo_command(app);
   parley::assistant::add_models_command(app);
   parley::assistant::add_serve_command(app);
   parley::assistant::add_listen_command(app);

@@ -66,7 +66,8 @@ ServeListener::ServeListener(server::ServerContext& context, const ServeListenOp
   }
   assistant_ = std::make_unique<VoiceAssistant>(
       config, options.models, *stream_, clock_,
-      VoiceAssistantOptions{.half_duplex = options.half_duplex, .echo_cancellation = echo_cancellation});
+      VoiceAssistantOptions{.half_duplex = options.half_duplex, .echo_cancellation = echo_cancellation,
+                            .scripted_transcripts = {}});
   Pipeline& pipeline = assistant_->pipeline();
   pipeline.set_on_turn([this](const TurnResult& r) { context_.events.publish("trace", trace_event(r)); });
   context.set_stop_speaking([this] { assistant_->pipeline().stop_speaking(); });

@@ -13,8 +13,10 @@ VoiceAssistant::VoiceAssistant(const AssistantConfig& config, const ModelChoice&
                                const VoiceAssistantOptions& options)
     : volume_(config.voice.volume_percent), registry_(ToolRegistry::builtin()) {
   const int rate = config.devices.sample_rate_hz;
+  const bool scripted_ears = !options.scripted_transcripts.empty();
   const std::string asr_dir =
-      models::resolve_default_model(models::ModelKind::kAsr, choice.asr, config.models.asr);
+      scripted_ears ? std::string()
+                    : models::resolve_default_model(models::ModelKind::kAsr, choice.asr, config.models.asr);
   const std::string llm_path =
       config.remote_llm.enabled
           ? std::string()
@@ -25,10 +27,14 @@ VoiceAssistant::VoiceAssistant(const AssistantConfig& config, const ModelChoice&
   const std::string vad_spec = !choice.vad.empty()          ? choice.vad
                                : !config.models.vad.empty() ? config.models.vad
                                                             : "energy";
-  description_ = "asr " + asr_dir + ", llm " + describe_chat_backend(config, llm_path) + ", voice " +
+  description_ = (scripted_ears ? std::string("asr none (scripted transcripts)") : "asr " + asr_dir) + ", llm " + describe_chat_backend(config, llm_path) + ", voice " +
                  voice_spec + ", vad " + vad_spec;
 
-  ears_ = std::make_unique<RecognizerEngine>(asr_dir, rate);
+  if (scripted_ears) {
+    ears_ = std::make_unique<ScriptedRecognizer>(options.scripted_transcripts, rate);
+  } else {
+    ears_ = std::make_unique<RecognizerEngine>(asr_dir, rate);
+  }
   brain_ = open_chat_engine(config, llm_path);
   voice_ = std::make_unique<VoiceEngine>(voice_spec, rate);
   vad_ = asr::open_vad(vad_spec, {.sample_rate_hz = rate});

@@ -43,6 +43,9 @@ struct ModelChoice {
 struct VoiceAssistantOptions {
   bool half_duplex = false;        // or devices.half_duplex in the config
   bool echo_cancellation = false;  // the stream must keep its far-end reference
+  // No ASR model: the recognizer "hears" these transcripts, one per utterance, in order (`parley
+  // demo` when no ASR model is installed; said so in description()). Empty: the ASR model.
+  std::vector<std::string> scripted_transcripts;
 };
 
 class VoiceAssistant {
@@ -58,7 +61,7 @@ class VoiceAssistant {
 
  private:
   std::string description_;
-  std::unique_ptr<RecognizerEngine> ears_;
+  std::unique_ptr<SpeechRecognizerEngine> ears_;
   std::unique_ptr<ChatEngine> brain_;
   std::unique_ptr<VoiceEngine> voice_;
   std::unique_ptr<asr::VoiceActivityDetector> vad_;

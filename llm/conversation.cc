@@ -80,6 +80,16 @@ std::string Conversation::reply(const std::string& user_text, const TextSink& on
   return text;
 }
 
+std::string Conversation::respond(const std::vector<ChatMessage>& messages, const TextSink& on_text) {
+  if (!config_.use_template) throw Error("conversation: respond() needs the chat template (raw mode has no history)");
+  std::vector<ChatMessage> all = history_;
+  all.insert(all.end(), messages.begin(), messages.end());
+  std::string text = generate(tokenize_prompt(all, true), on_text);
+  history_ = std::move(all);
+  history_.push_back({"assistant", text});
+  return text;
+}
+
 std::string Conversation::generate(const std::vector<TokenId>& prompt, const TextSink& on_text) {
   const Tokenizer& tok = session_.model().tokenizer();
   stats_ = {};

@@ -59,6 +59,9 @@ class Conversation {
   // Prefills the system prompt now, so the first reply only pays for the user's words.
   void prime();
   std::string reply(const std::string& user_text, const TextSink& on_text = {});
+  // Appends `messages` (e.g. the "tool" results of the last reply's calls) to the history and
+  // generates the assistant's next reply. Needs the template (throws in raw mode).
+  std::string respond(const std::vector<ChatMessage>& messages, const TextSink& on_text = {});
   const std::vector<ChatMessage>& history() const { return history_; }
   const ReplyStats& last_stats() const { return stats_; }
   ChatFormat format() const { return format_; }

@@ -76,7 +76,9 @@ struct LlmSettings {
       "get_time, get_date, set_timer, set_alarm, list_timers, cancel_timer, set_volume, "
       "change_volume, stop.";
   int max_tokens = 256;
-  float temperature = 0.7f;
+  // Greedy by default: tool-call arguments must be exact (a timer of "48 minutes", not "8").
+  // Raise it (0.7) for livelier open conversation with a real model.
+  float temperature = 0.0f;
   int seed = 0;
   int threads = 0;         // 0 = all cores
   int context_length = 0;  // 0 = the model's, at most 4096

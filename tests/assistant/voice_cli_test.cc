@@ -76,6 +76,39 @@ TEST_F(VoiceCli, ConverseOnFilesPrintsTheTurnAndWritesTheAnswer) {
   std::filesystem::remove(answer);
 }
 
+TEST_F(VoiceCli, DemoSpeaksItsQuestionsIntoThePipeline) {
+  const std::string answer = temp("demo_answer.wav");
+  const CommandResult r = parley("demo -q 'what time is it' -q 'hello' --asr " + kAsr + " --llm " + kLlm +
+                                 " --set llm.max_tokens=12 --out " + answer);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("question: \"what time is it\" spoken by espeak:en-us"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("question: \"hello\""), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("loaded asr " + kAsr), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("scripted"), std::string::npos) << r.output;  // a real recognizer ran
+  EXPECT_NE(r.output.find("turn 2\n"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("answer audio: " + answer), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("endpoint_to_first_audio"), std::string::npos) << r.output;
+  EXPECT_GT(parley::test::read_wav(answer).seconds(), 0.5) << r.output;
+  std::filesystem::remove(answer);
+}
+
+TEST_F(VoiceCli, DemoWithoutAnAsrModelSaysSoAndStillRunsThePipeline) {
+  if (parley("models which asr").exit_code == 0) GTEST_SKIP() << "an ASR model is installed";
+  const std::string answer = temp("demo_noasr.wav");
+  const CommandResult r =
+      parley("demo -q 'what time is it' --llm " + kLlm + " --set llm.max_tokens=12 --out " + answer);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("no speech recognizer is installed"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("asr none (scripted transcripts)"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("heard:  what time is it\n"), std::string::npos) << r.output;
+  EXPECT_GT(parley::test::read_wav(answer).seconds(), 0.2) << r.output;
+  std::filesystem::remove(answer);
+  // A recognizer asked for by name that is not there is an error, not a fallback.
+  const CommandResult missing = parley("demo -q 'hi' --asr /nonexistent/asr --llm " + kLlm);
+  EXPECT_NE(missing.exit_code, 0);
+  EXPECT_NE(missing.output.find("/nonexistent/asr"), std::string::npos) << missing.output;
+}
+
 TEST(VoiceCliErrors, BadCombinationsAreOneClearLine) {
   CommandResult r = parley("listen --simulated-input x.wav --seconds 1");
   EXPECT_NE(r.exit_code, 0);

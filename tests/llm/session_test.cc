@@ -127,6 +127,32 @@ TEST(Conversation, SystemPromptIsPrefilledOnceAndHistoryIsReused) {
   EXPECT_EQ(chat.history().size(), 5u);  // system, user, assistant, user, assistant
 }
 
+TEST(Conversation, RespondAppendsToolResultsAndReusesTheCache) {
+  auto model = Model::load(tiny_model_path("q8_0"));
+  kernels::ThreadPool pool(1);
+  Session session(*model, pool, {.context_length = 512});
+  ConversationConfig config;
+  config.system_prompt = "You are a kitchen timer.";
+  config.max_tokens = 6;
+  Conversation chat(session, config);
+  chat.reply("Set a timer.");
+  const int32_t after_first = chat.last_stats().prompt_tokens;
+  std::string streamed;
+  const std::string next = chat.respond({{"tool", "{\"name\":\"set_timer\",\"ok\":true}"}},
+                                        [&](std::string_view p) { streamed += p; });
+  EXPECT_EQ(streamed, next);
+  EXPECT_GE(chat.last_stats().reused_tokens, after_first);
+  ASSERT_EQ(chat.history().size(), 5u);  // system, user, assistant, tool, assistant
+  EXPECT_EQ(chat.history()[3].role, "tool");
+  EXPECT_EQ(chat.history()[4].role, "assistant");
+  EXPECT_EQ(chat.history()[4].content, next);
+
+  ConversationConfig raw;
+  raw.use_template = false;
+  Conversation plain(session, raw);
+  EXPECT_THROW(plain.respond({{"tool", "{}"}}), Error);
+}
+
 TEST(Conversation, StopStringsCutTheReplyAndAreNeverStreamed) {
   auto model = Model::load(tiny_model_path("q8_0"));
   kernels::ThreadPool pool(1);
