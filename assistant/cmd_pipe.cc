@@ -241,7 +241,8 @@ void run_pipe(const PipeOptions& options) {
   while (std::getline(std::cin, line)) {
     if (line.empty()) continue;
     // Keep room for the reply: when the history would not leave max_tokens, start afresh.
-    if (!options.raw && session.position() + 2 * options.max_tokens > session.context_length()) {
+    if (!options.raw && chat.history().size() > 1 &&
+        session.position() + 2 * options.max_tokens > session.context_length()) {
       chat.clear_history();
       std::fprintf(stderr, "pipe: the context is full; earlier turns forgotten\n");
     }

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Sets up, builds (Release) and runs Parley.
-#   scripts/run.sh                 — talk to the TinyStories test model in ../shared (if present)
+#   scripts/run.sh                 — `parley demo` on the default models, then `parley pipe` (typed
+#                                    turns) when stdin is a terminal
 #   scripts/run.sh ARGS...         — run `parley ARGS...` (e.g. `inspect model.gguf`, `pipe --llm m.gguf`)
-# Until the project's own default models land (issue: models/), the text pipeline runs on the
-# shared TinyStories GGUF; the speech engines arrive with their issues.
+# Without a default chat model it falls back to the shared TinyStories GGUF (story continuation).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build_dir=${BUILD_DIR:-build}
@@ -18,13 +18,23 @@ if [ $# -gt 0 ]; then
 fi
 
 "$parley" cpu
-hello="${TMPDIR:-/tmp}/parley-hello.wav"
-"$parley" speak "Hello, I am Parley. It is 7:30 and 21 °C in the kitchen." -o "$hello"
-model=../shared/testdata/llm/stories260K-Q4_K_M.gguf
-if [ ! -f "$model" ]; then
-  echo "run: no default model yet and $model is absent; see '$parley --help'"
+echo
+if "$parley" models which llm >/dev/null 2>&1; then
+  # The whole voice pipeline with no hardware: espeak-ng asks, Parley hears, thinks, answers.
+  "$parley" demo
+  if [ -t 0 ]; then
+    echo
+    echo "parley pipe: now type to the assistant, one line per turn (Ctrl-D ends)"
+    exec "$parley" pipe
+  fi
   exit 0
 fi
+model=../shared/testdata/llm/stories260K-Q4_K_M.gguf
+if [ ! -f "$model" ]; then
+  echo "run: no default chat model is installed and $model is absent; see '$parley --help'"
+  exit 0
+fi
+echo "run: no default chat model is installed; continuing stories with the shared TinyStories model"
 "$parley" inspect "$model"
 echo
 echo "parley pipe --raw: type the start of a story, one line per prompt (Ctrl-D ends)"

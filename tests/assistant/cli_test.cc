@@ -108,6 +108,27 @@ TEST(Cli, PipeSpeakWritesTheSpokenRepliesToAFile) {
   std::filesystem::remove(wav);
 }
 
+// The shipped default chat model (models/llm/parley-chat.gguf) found with no flags: pipe runs
+// its tool calls and feeds the results back; --no-tools shows the raw calls instead.
+TEST(Cli, PipeRunsTheDefaultModelsToolCalls) {
+  const std::filesystem::path shipped = std::filesystem::path(PARLEY_SOURCE_DIR) / "models/llm/parley-chat.gguf";
+  if (!std::filesystem::exists(shipped)) GTEST_SKIP() << "default model not shipped: " << shipped;
+  Result r = run("pipe --threads 1", "what time is it\nset a timer for 10 minutes\n");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("tool: {\"name\": \"get_time\", \"arguments\": {}} -> {\"name\":\"get_time\",\"ok\":true"),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("\"name\":\"set_timer\",\"ok\":true"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("<tool_call>"), std::string::npos) << r.output;  // calls are not shown as text
+  // Input ended before the timer was due: said, not silently lost.
+  EXPECT_NE(r.output.find("1 timer(s) or alarm(s) still pending"), std::string::npos) << r.output;
+
+  r = run("pipe --threads 1 --no-tools", "what time is it\n");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("<tool_call>"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("tool: "), std::string::npos) << r.output;
+}
+
 TEST(Cli, PipeOutWithoutSpeakIsAnError) {
   const Result r = run("pipe --llm " + std::string(PARLEY_SOURCE_DIR) + "/README.md --out x.wav");
   EXPECT_NE(r.exit_code, 0);

@@ -1,6 +1,7 @@
 """Held-out evaluation through Parley's own runner: one `parley pipe` process per request.
 
-Each request is a fresh conversation (system prompt from tools.json + one user line), decoded
+Each request is a fresh conversation (system prompt from tools.json + one user line, --no-tools:
+the reply as the model writes it, calls not executed), decoded
 greedily with the f32 KV cache; replies are scored by scoring.py exactly as eval_torch.py does.
 
 Usage: python3 eval_gguf.py --parley BUILD/assistant/parley MODEL.gguf [MODEL2.gguf ...]
@@ -19,7 +20,7 @@ from scoring import load_items, score_items
 def run_one(parley: str, model: str, system_prompt: str, user: str) -> str:
     proc = subprocess.run(
         [parley, "pipe", "--llm", model, "--system", system_prompt, "-n", "80", "--threads", "1",
-         "--f32-cache", "--temp", "0"],
+         "--f32-cache", "--temp", "0", "--no-tools"],
         input=user + "\n", capture_output=True, text=True, timeout=120)
     if proc.returncode != 0:
         raise RuntimeError(f"parley pipe failed on {user!r}: {proc.stderr.strip()}")

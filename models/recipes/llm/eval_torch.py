@@ -19,7 +19,7 @@ from model import LlamaConfig, TinyLlama, greedy_generate
 from scoring import load_items, score_items
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-WORK = os.path.join(HERE, "work")
+WORK = os.environ.get("PARLEY_LLM_WORK", os.path.join(HERE, "work"))  # recipe.sh: WORK=
 
 
 def main():

@@ -28,7 +28,7 @@ from chatml import CONTROL, USER_DEFINED, ChatTokenizer
 from model import LlamaConfig, TinyLlama
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-WORK = os.path.join(HERE, "work")
+WORK = os.environ.get("PARLEY_LLM_WORK", os.path.join(HERE, "work"))  # recipe.sh: WORK=
 
 _DTYPES = {torch.float32: ("F32", 4), torch.float16: ("F16", 2), torch.bfloat16: ("BF16", 2)}
 
@@ -90,7 +90,7 @@ def chat_template(system_prompt: str) -> str:
         "{%- if add_generation_prompt %}{{- '<|im_start|>assistant\\n' }}{%- endif %}")
 
 
-REFERENCE_USER = "set a timer for 13 minutes for the lasagna"
+REFERENCE_USER = "set a timer for 10 minutes for the tea"
 
 
 @torch.no_grad()

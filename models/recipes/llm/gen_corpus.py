@@ -98,8 +98,11 @@ def main():
     ap.add_argument("--train", type=int, default=60000, help="training conversations")
     ap.add_argument("--test-tool", type=int, default=300, help="held-out tool requests")
     ap.add_argument("--seed", type=int, default=1234)
-    ap.add_argument("--out", default=os.path.join(HERE, "work", "corpus"))
+    ap.add_argument("--out", default=os.path.join(os.environ.get("PARLEY_LLM_WORK", os.path.join(HERE, "work")), "corpus"))
+    ap.add_argument("--narrow", action="store_true",
+                    help="the first sessions' 12 prefixes and 9 suffixes instead of the wide wrappers")
     args = ap.parse_args()
+    T.WIDE["on"] = not args.narrow
     os.makedirs(args.out, exist_ok=True)
     texts = T.TextSources.load()
     sys_prompt = system_prompt()

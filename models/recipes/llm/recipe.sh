@@ -5,7 +5,9 @@
 #
 #   models/recipes/llm/recipe.sh                 # everything (training resumes from work/ckpt.pt)
 #   PARLEY=build/assistant/parley STEPS=900 models/recipes/llm/recipe.sh
+#   WORK=/tmp/llm-work models/recipes/llm/recipe.sh   # another work folder (default: ./work)
 #   SHIP=0 models/recipes/llm/recipe.sh          # build and evaluate, but do not copy to models/llm
+#   SHIP=always models/recipes/llm/recipe.sh     # ship even below issue 9's targets
 #
 # Needs Debian's python3-torch and python3-sentencepiece (/usr/bin/python3), fortunes-min and
 # wordnet (text for general English), and a built `parley`. Deterministic: fixed seeds; batch s
@@ -15,16 +17,18 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../../.." && pwd)
 PY=/usr/bin/python3
 PARLEY=${PARLEY:-$ROOT/build/assistant/parley}
-STEPS=${STEPS:-900}
+STEPS=${STEPS:-10000}
 SHIP=${SHIP:-1}
-W="$HERE/work"
+W=${WORK:-$HERE/work}
+export PARLEY_LLM_WORK="$W"  # every script below reads and writes there
 cd "$HERE"
 mkdir -p "$W"
 
 [ -f "$W/corpus/train.jsonl" ] || nice -n 15 $PY gen_corpus.py
 [ -f "$W/tokenizer.model" ] || nice -n 15 $PY train_tokenizer.py
-nice -n 15 $PY train.py --steps "$STEPS" --batch 8 --warmup 50
-nice -n 15 $PY export.py --out "$W/hf" --ref-dir "$W/reference"
+nice -n 15 $PY train.py --model small --rows 60000 --steps "$STEPS" --batch 8 --warmup 200 \
+  --ckpt "$W/ckpt.pt"
+nice -n 15 $PY export.py --ckpt "$W/ckpt.pt" --out "$W/hf" --ref-dir "$W/reference"
 
 "$PARLEY" convert "$W/hf" -o "$W/parley-chat-f16.gguf" --type f16
 "$PARLEY" quantize "$W/parley-chat-f16.gguf" "$W/parley-chat-q8_0.gguf" Q8_0
@@ -32,18 +36,34 @@ nice -n 15 $PY export.py --out "$W/hf" --ref-dir "$W/reference"
 nice -n 15 $PY eval_gguf.py --parley "$PARLEY" --json "$W/eval_gguf.json" --show 5 \
   "$W/parley-chat-f16.gguf" "$W/parley-chat-q8_0.gguf" "$W/parley-chat-q4_k_m.gguf"
 
-# Ship the Q8_0 file only when it meets issue 9's targets on the held-out set.
-MET=$($PY -c "import json,sys; r=json.load(open('$W/eval_gguf.json')); q=r['$W/parley-chat-q8_0.gguf']; print(int(q['tool_accuracy'] >= 0.95 and q['greeting_accuracy'] >= 0.8 and q['capability_accuracy'] >= 0.8))")
+# eval.json: the Q8_0 file's held-out scores (what tests/llm/default_model_heldout_test.cc
+# expects the runtime to reproduce), whether they meet issue 9's targets, and the other files'.
+$PY - "$W" <<'PYEOF'
+import json, sys
+w = sys.argv[1]
+r = json.load(open(f"{w}/eval_gguf.json"))
+q = dict(r[f"{w}/parley-chat-q8_0.gguf"])
+q.pop("seconds", None)
+q["meets_target"] = q["tool_accuracy"] >= 0.95 and q["greeting_accuracy"] >= 0.8 and q["capability_accuracy"] >= 0.8
+q["f16_tool_accuracy"] = r[f"{w}/parley-chat-f16.gguf"]["tool_accuracy"]
+q["q4_k_m_tool_accuracy"] = r[f"{w}/parley-chat-q4_k_m.gguf"]["tool_accuracy"]
+json.dump(q, open(f"{w}/eval.json", "w"), indent=2, sort_keys=True)
+print("eval.json:", json.dumps(q, sort_keys=True))
+PYEOF
+MET=$($PY -c "import json; print(int(json.load(open('$W/eval.json'))['meets_target']))")
 OUT="$ROOT/models/llm"
 mkdir -p "$OUT/hf"
 cp "$W/hf/config.json" "$W/hf/generation_config.json" "$W/hf/model.safetensors" \
    "$W/hf/tokenizer.model" "$W/hf/tokenizer_config.json" "$W/hf/special_tokens_map.json" "$OUT/hf/"
 cp "$W/reference/reference.txt" "$W/reference/reference_logits.f32" "$OUT/"
 cp "$W/corpus/test.jsonl" "$OUT/heldout.jsonl"
-if [ "$SHIP" = 1 ] && [ "$MET" = 1 ]; then
+# SHIP=1 ships the Q8_0 file when it meets the targets; SHIP=always ships it regardless (the
+# model card then says how far it is from them); SHIP=0 never.
+if [ "$SHIP" = always ] || { [ "$SHIP" = 1 ] && [ "$MET" = 1 ]; }; then
   cp "$W/parley-chat-q8_0.gguf" "$OUT/parley-chat.gguf"
-  cp "$W/eval_gguf.json" "$OUT/eval.json"
-  echo "shipped $OUT/parley-chat.gguf"
+  cp "$W/eval.json" "$OUT/eval.json"
+  "$ROOT/scripts/update_manifest.py"
+  echo "shipped $OUT/parley-chat.gguf (targets met: $MET); rebuild parley to embed the manifest"
 else
-  echo "not shipped: targets not met (see $W/eval_gguf.json); snapshot and reference updated in $OUT"
+  echo "not shipped: targets not met (see $W/eval.json); snapshot and reference updated in $OUT"
 fi

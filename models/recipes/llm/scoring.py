@@ -18,7 +18,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def load_items(limit: int = 0):
-    with open(os.path.join(HERE, "work", "corpus", "test.jsonl")) as f:
+    with open(os.path.join(os.environ.get("PARLEY_LLM_WORK", os.path.join(HERE, "work")), "corpus", "test.jsonl")) as f:
         items = [json.loads(line) for line in f]
     if limit:
         items = items[:limit]

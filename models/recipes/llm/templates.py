@@ -108,8 +108,31 @@ SUFFIX = {"train": ["", "", "", "", " please", ", thanks", " thank you", " now",
           "test": ["", "", "", " please", " if you can", ", cheers"]}
 
 
+# Wide wrappers (gen_corpus.py --wide, the default): many more ways to open and close a request
+# in training, so that words around a request (an unseen "cheers", "if you can") do not derail
+# the model. None of them is a test wrapper; the test split is generated exactly as before.
+WIDE_PREFIX = ["hey parley, ", "parley, ", "please ", "okay, ", "um, ", "hey, ", "so ", "parley ",
+               "hello, ", "hello parley, ", "yo parley, ", "right, ", "well, ", "now, ", "listen, ",
+               "oh, ", "ah, ", "sorry, ", "uh, ", "quick one, ", "okay so ", "hey parley ", "hmm, ",
+               "good morning, ", "good evening, ", "parley please ", "hey there, ", "erm, ",
+               "oh parley, ", "okay parley, ", "right then, ", "one more thing, ", "and ", "also, ",
+               "by the way, ", "hey assistant, ", "so parley, ", "hello there, ", "er, "]
+WIDE_SUFFIX = [" please", ", thanks", " thank you", " now", " for me", " thanks a lot",
+               ", thank you parley", " please and thank you", " if possible", " when you get a chance",
+               ", ta", ", mate", ", buddy", " right now", " quickly", ", okay", " ok", ", great",
+               " real quick", " asap", " pretty please", ", much appreciated", " thanks parley",
+               ", would you", ", will you", " for me please", " please parley", ", thanks so much",
+               " straight away", " at once", ", if that's okay", ", thanks a bunch", ", lovely"]
+WIDE = {"on": False}  # set by gen_corpus.py
+
+
 def surface(rng: random.Random, core: str, split: str, question: bool = False) -> str:
-    text = rng.choice(PREFIX[split]) + core + rng.choice(SUFFIX[split])
+    if split == "train" and WIDE["on"]:
+        prefix = "" if rng.random() < 0.4 else rng.choice(WIDE_PREFIX)
+        suffix = "" if rng.random() < 0.4 else rng.choice(WIDE_SUFFIX)
+        text = prefix + core + suffix
+    else:
+        text = rng.choice(PREFIX[split]) + core + rng.choice(SUFFIX[split])
     style = rng.random()
     if style < 0.45:  # ASR style: lowercase, no punctuation
         return text.lower()

@@ -26,7 +26,7 @@ from chatml import ChatTokenizer
 from model import LlamaConfig, TinyLlama, rope_tables, rotate_half
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-WORK = os.path.join(HERE, "work")
+WORK = os.environ.get("PARLEY_LLM_WORK", os.path.join(HERE, "work"))  # recipe.sh: WORK=
 
 # Model sizes (the checkpoint stores the chosen config, so export and eval read the same numbers).
 # "tiny" was the first sessions' model (1.2M parameters, 39 % held-out tool calls after 3000

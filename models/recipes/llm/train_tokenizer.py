@@ -24,8 +24,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--vocab", type=int, default=1536)
-    ap.add_argument("--corpus", default=os.path.join(HERE, "work", "corpus"))
-    ap.add_argument("--out", default=os.path.join(HERE, "work", "tokenizer"))
+    ap.add_argument("--corpus", default=os.path.join(os.environ.get("PARLEY_LLM_WORK", os.path.join(HERE, "work")), "corpus"))
+    ap.add_argument("--out", default=os.path.join(os.environ.get("PARLEY_LLM_WORK", os.path.join(HERE, "work")), "tokenizer"))
     ap.add_argument("--lines", type=int, default=200000)
     args = ap.parse_args()
     with open(os.path.join(args.corpus, "spm_text.txt")) as f:
