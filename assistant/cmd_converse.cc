@@ -16,20 +16,19 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
-#include <span>
 #include <string>
 #include <vector>
 
 #include "assistant/commands.h"
 #include "assistant/core/config.h"
 #include "assistant/core/pipeline.h"
-#include "assistant/core/engines.h"
 #include "assistant/core/pipeline_driver.h"
 #include "assistant/models/model_store.h"
 #include "assistant/voice_assistant.h"
 #include "audio/resampler.h"
 #include "audio/sound_file.h"
 #include "kernels/error.h"
+#include "tts/voice_factory.h"
 
 namespace parley::assistant {
 namespace {
@@ -61,6 +60,7 @@ std::vector<float> read_clip(const std::string& path, int rate) {
 // simulated microphone one after the other, each answered before the next; `barge_in` (if any)
 // is spoken `barge_in_at` seconds after the first answer starts playing.
 struct ScriptedRun {
+  const char* command = "converse";  // names the command in messages
   std::vector<std::vector<float>> clips;
   std::vector<float> barge_in;
   double barge_in_at = -1;
@@ -112,8 +112,7 @@ void run_scripted_conversation(const ConverseOptions& o, const AssistantConfig& 
       ++expected;
     }
     if (!driver.run_until([&] { return settled(expected); }, o.max_turn_seconds))
-      std::fprintf(stderr, "%s: turn %zu did not finish within %.0f s\n",
-                   run.assistant.scripted_transcripts.empty() ? "converse" : "demo", expected,
+      std::fprintf(stderr, "%s: turn %zu did not finish within %.0f s\n", run.command, expected,
                    o.max_turn_seconds);
     report();
   }
@@ -169,14 +168,11 @@ void demo(DemoOptions d) {
   if (o.out.empty()) o.out = (std::filesystem::temp_directory_path() / "parley-demo-answers.wav").string();
 
   ScriptedRun run;
+  run.command = "demo";
   {
-    VoiceEngine speaker(d.question_voice, rate);
+    const std::unique_ptr<tts::Voice> speaker = tts::open_voice(d.question_voice, {.output_rate_hz = rate});
     for (const std::string& question : d.questions) {
-      std::vector<float> clip;
-      speaker.synthesize(question, [&](std::span<const float> samples) {
-        clip.insert(clip.end(), samples.begin(), samples.end());
-        return true;
-      });
+      std::vector<float> clip = tts::synthesize_to_vector(*speaker, question);
       if (clip.empty()) throw Error("demo: the voice " + d.question_voice + " said nothing for \"" + question + "\"");
       std::printf("question: \"%s\" spoken by %s (%.2f s)\n", question.c_str(), d.question_voice.c_str(),
                   static_cast<double>(clip.size()) / rate);
@@ -184,7 +180,8 @@ void demo(DemoOptions d) {
     }
   }
   try {
-    models::resolve_default_model(models::ModelKind::kAsr, o.asr, config.models.asr);
+    // Resolved once here; VoiceAssistant then opens exactly this folder.
+    o.asr = models::resolve_default_model(models::ModelKind::kAsr, o.asr, config.models.asr);
   } catch (const Error& missing) {
     if (!o.asr.empty() || !config.models.asr.empty()) throw;  // asked for one that is not there
     std::printf(

@@ -271,9 +271,8 @@ void run_pipe(const PipeOptions& options) {
       std::fflush(stdout);
     }
   }
-  if (tools && tools->pending_timers() > 0)
-    std::fprintf(stderr, "pipe: input ended; %zu timer(s) or alarm(s) still pending are dropped\n",
-                 tools->pending_timers());
+  if (const size_t pending = tools ? tools->pending_timers() : 0; pending > 0)
+    std::fprintf(stderr, "pipe: input ended; %zu timer(s) or alarm(s) still pending are dropped\n", pending);
   if (voice) {
     const std::string where = voice->finish();
     std::fprintf(stderr, "pipe: spoke %.2f s of audio to %s\n", voice->audio_seconds(), where.c_str());

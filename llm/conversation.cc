@@ -63,21 +63,11 @@ void Conversation::prime() {
 }
 
 std::string Conversation::reply(const std::string& user_text, const TextSink& on_text) {
-  std::vector<TokenId> prompt;
-  if (config_.use_template) {
-    std::vector<ChatMessage> messages = history_;
-    messages.push_back({"user", user_text});
-    prompt = tokenize_prompt(messages, true);
-  } else {
-    prompt = session_.model().tokenizer().encode(user_text, {.add_special = true, .parse_special = false});
-    if (prompt.empty()) throw Error("conversation: the prompt is empty");
-  }
-  std::string text = generate(prompt, on_text);
-  if (config_.use_template) {
-    history_.push_back({"user", user_text});
-    history_.push_back({"assistant", text});
-  }
-  return text;
+  if (config_.use_template) return respond({{"user", user_text}}, on_text);
+  const std::vector<TokenId> prompt =
+      session_.model().tokenizer().encode(user_text, {.add_special = true, .parse_special = false});
+  if (prompt.empty()) throw Error("conversation: the prompt is empty");
+  return generate(prompt, on_text);
 }
 
 std::string Conversation::respond(const std::vector<ChatMessage>& messages, const TextSink& on_text) {
