@@ -1,6 +1,7 @@
 // The streaming transducer against sherpa-onnx itself (sherpa-onnx-node, PARLEY_REFS_DIR): every
 // ../shared/testdata/audio/*.wav decoded by both, greedy and modified beam search, for the
-// Zipformer2 graph (random weights) and the committed tiny LSTM fixture. Same schedule on both
+// Zipformer2 graph (random weights) and the committed tiny LSTM fixture, and the shipped default model (models/asr)
+// on its held-out speech (tests/asr/heldout). Same schedule on both
 // sides: whole file, 0.66 s of zero tail padding, input finished, decode while ready, no
 // endpointing. Requires equal token sequences or a token edit distance <= 2% of the reference
 // tokens over the whole set (<= 5% per file; random weights make near-ties that float
@@ -40,9 +41,8 @@ std::string sherpa_symbol(std::string symbol) {
   return symbol;
 }
 
-std::vector<std::string> test_wavs() {
+std::vector<std::string> test_wavs(const fs::path& dir = fs::path(PARLEY_SHARED_TESTDATA) / "audio") {
   std::vector<std::string> files;
-  const fs::path dir = fs::path(PARLEY_SHARED_TESTDATA) / "audio";
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
     if (entry.path().extension() == ".wav") files.push_back(entry.path().string());
@@ -148,9 +148,9 @@ size_t edit_distance(const Decoded& ref, const Decoded& ours, std::string* repor
   return d[n][m];
 }
 
-void compare_with_sherpa(const std::string& model_dir, DecodingMethod method) {
-  const std::vector<std::string> files = test_wavs();
-  if (files.empty()) GTEST_SKIP() << "no test audio in " << PARLEY_SHARED_TESTDATA << "/audio";
+void compare_with_sherpa(const std::string& model_dir, DecodingMethod method,
+                         const std::vector<std::string>& files = test_wavs()) {
+  if (files.empty()) GTEST_SKIP() << "no test audio";
   const char* sherpa_method = method == DecodingMethod::kBeam ? "modified_beam_search"
                                                               : "greedy_search";
   std::string why;
@@ -210,6 +210,24 @@ TEST(TransducerSherpa, Zipformer2ModifiedBeam) {
 TEST(TransducerSherpa, LstmGreedy) { compare_with_sherpa(lstm_dir(), DecodingMethod::kGreedy); }
 
 TEST(TransducerSherpa, LstmModifiedBeam) { compare_with_sherpa(lstm_dir(), DecodingMethod::kBeam); }
+
+// The shipped default model (int8 graphs) on its committed held-out speech and the shared audio.
+std::string default_dir() { return std::string(PARLEY_SOURCE_DIR) + "/models/asr"; }
+std::vector<std::string> default_model_wavs() {
+  std::vector<std::string> files = test_wavs(fs::path(PARLEY_SOURCE_DIR) / "tests/asr/heldout");
+  for (auto& f : test_wavs()) files.push_back(std::move(f));
+  return files;
+}
+
+TEST(TransducerSherpa, DefaultModelGreedy) {
+  if (!fs::exists(default_dir() + "/tokens.txt")) GTEST_SKIP() << default_dir() << " holds no model";
+  compare_with_sherpa(default_dir(), DecodingMethod::kGreedy, default_model_wavs());
+}
+
+TEST(TransducerSherpa, DefaultModelModifiedBeam) {
+  if (!fs::exists(default_dir() + "/tokens.txt")) GTEST_SKIP() << default_dir() << " holds no model";
+  compare_with_sherpa(default_dir(), DecodingMethod::kBeam, default_model_wavs());
+}
 
 }  // namespace
 }  // namespace parley::asr

@@ -22,13 +22,14 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 from typing import Dict, List, Tuple
 
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
+SHERPA_JS = os.path.join(ROOT, "tests", "asr", "sherpa_transcribe.js")
 TEST_SETS = ["test_voice", "test_sent"]
 
 
@@ -87,20 +88,16 @@ def decode_checkpoint(ck_path: str, rows) -> Dict[str, str]:
     return out
 
 
-def decode_sherpa(onnx_dir: str, rows, int8: bool) -> Dict[str, str]:
-    with tempfile.NamedTemporaryFile("w", suffix=".list", delete=False) as f:
-        for uid, path, _, _ in rows:
-            f.write(f"{uid}\t{path}\n")
-        lst = f.name
-    cmd = ["node", os.path.join(HERE, "sherpa_decode.js"), onnx_dir] + \
-        (["--int8"] if int8 else []) + [lst]
+def decode_sherpa(onnx_dir: str, rows, int8: bool, refs: str) -> Dict[str, str]:
+    """Greedy search, 0.5 s tail padding, no endpointing (tests/asr/sherpa_transcribe.js)."""
+    cmd = ["node", SHERPA_JS, refs, onnx_dir, "greedy_search", "0.5"] + \
+        (["--int8"] if int8 else []) + [path for _, path, _, _ in rows]
     res = subprocess.run(cmd, capture_output=True, text=True, check=True)
-    os.unlink(lst)
-    out = {}
+    by_path = {}
     for line in res.stdout.splitlines():
-        uid, _, text = line.partition("\t")
-        out[uid] = text
-    return out
+        r = json.loads(line)
+        by_path[r["file"]] = " ".join(r["text"].split())
+    return {uid: by_path.get(path, "") for uid, path, _, _ in rows}
 
 
 def decode_parley(binary: str, onnx_dir: str, rows) -> Dict[str, str]:
@@ -133,6 +130,9 @@ def main() -> None:
     ap.add_argument("--onnx")
     ap.add_argument("--int8", action="store_true")
     ap.add_argument("--parley")
+    ap.add_argument("--refs", default=os.environ.get("PARLEY_REFS_DIR",
+                                                     os.path.join(ROOT, ".refs", "node_modules")),
+                    help="where sherpa-onnx-node is installed (scripts/reference_tools.sh)")
     ap.add_argument("--limit", type=int, default=0)
     ap.add_argument("--sets", default=",".join(TEST_SETS))
     ap.add_argument("--show", type=int, default=3, help="print this many examples per set")
@@ -149,11 +149,11 @@ def main() -> None:
         elif args.parley:
             hyps = decode_parley(args.parley, args.onnx, rows)
         else:
-            hyps = decode_sherpa(args.onnx, rows, args.int8)
+            hyps = decode_sherpa(args.onnx, rows, args.int8, args.refs)
         if args.compare:
             other = (decode_parley(args.parley, args.onnx, rows)
                      if args.parley and args.checkpoint
-                     else decode_sherpa(args.onnx, rows, args.int8))
+                     else decode_sherpa(args.onnx, rows, args.int8, args.refs))
             same = sum(1 for uid, _, _, _ in rows if other.get(uid) == hyps.get(uid))
             print(f"{name}: {same}/{len(rows)} transcripts identical between "
                   f"{'checkpoint' if args.checkpoint else 'parley'} and "

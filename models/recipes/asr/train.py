@@ -144,6 +144,8 @@ def main() -> None:
     ap.add_argument("--d-model", type=int, default=192)
     ap.add_argument("--rnn-hidden", type=int, default=512)
     ap.add_argument("--layers", type=int, default=3)
+    ap.add_argument("--ctc-weight", type=float, default=0.5,
+                    help="auxiliary CTC loss weight on the encoder (new models only; 0 = off)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(1)
@@ -166,7 +168,8 @@ def main() -> None:
     else:
         cfg = ModelConfig(vocab_size=len(tokens), conv_channels=32, d_model=args.d_model,
                           rnn_hidden_size=args.rnn_hidden, num_encoder_layers=args.layers,
-                          decoder_dim=args.d_model, joiner_dim=args.d_model)
+                          decoder_dim=args.d_model, joiner_dim=args.d_model,
+                          ctc_head=args.ctc_weight > 0)
         model = Transducer(cfg)
         allf = torch.cat([f.float() for f, _ in data.items[:2000]])
         model.encoder.feat_mean.copy_(allf.mean(0))
@@ -196,26 +199,30 @@ def main() -> None:
         rng = random.Random(1000 + epoch)
         batches = data.batches(rng, args.max_frames)
         model.train()
-        tot, cnt, t_log = 0.0, 0, time.time()
+        tot, tot_ctc, cnt, t_log = 0.0, 0.0, 0, time.time()
         for b in batches:
             x, xl, y, yl = data.collate(b, rng, specaug=True)
             lr = args.lr * min(1.0, (step + 1) / args.warmup) * \
                 max(0.1, 0.5 * (1 + math.cos(math.pi * min(1.0, step / args.max_steps))))
             for g in opt.param_groups:
                 g["lr"] = lr
-            loss = model.loss(x, xl, y, yl)
+            rnnt, ctc = model.loss(x, xl, y, yl)
+            loss = rnnt if ctc is None else rnnt + args.ctc_weight * ctc
             opt.zero_grad()
             loss.backward()
             gn = torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
             if torch.isfinite(loss) and torch.isfinite(gn):
                 opt.step()
             step += 1
-            tot += float(loss) / max(1.0, float(yl.float().mean()))
+            per_token = max(1.0, float(yl.float().mean()))
+            tot += float(rnnt) / per_token
+            tot_ctc += 0.0 if ctc is None else float(ctc) / per_token
             cnt += 1
             if step % 25 == 0:
-                say(f"step {step} epoch {epoch} loss/token {tot / cnt:.4f} lr {lr:.2e} "
+                ctc_msg = f" ctc/token {tot_ctc / cnt:.4f}" if cfg.ctc_head else ""
+                say(f"step {step} epoch {epoch} loss/token {tot / cnt:.4f}{ctc_msg} lr {lr:.2e} "
                     f"batch {len(b)} {(time.time() - t_log) / cnt:.2f}s/step")
-                tot, cnt, t_log = 0.0, 0, time.time()
+                tot, tot_ctc, cnt, t_log = 0.0, 0.0, 0, time.time()
             if time.time() - t_ckpt > args.ckpt_minutes * 60:
                 save(ckpt, model, opt, step, epoch, tokens, cfg, cpu_before + cpu_seconds())
                 t_ckpt = time.time()

@@ -1,0 +1,126 @@
+// The shipped default recognizer (models/asr, made by models/recipes/asr) on committed held-out
+// utterances (tests/asr/heldout: the held-out voice, flite rms, speaking held-out sentences, as
+// gen_data.py writes its test_voice set). heldout.tsv records, per file, the reference text and
+// the transcript sherpa-onnx (sherpa-onnx-node, int8 graphs, greedy, 0.5 s tail padding) produced
+// when the model was shipped (models/recipes/asr/record_heldout.py). Our engine must produce the
+// same transcripts; the word error rate against the references is printed, and must equal the
+// one recorded for these files. transducer_sherpa_test repeats the comparison against a live
+// sherpa-onnx when it is installed.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "asr/recognizer.h"
+#include "audio/sound_file.h"
+
+namespace parley::asr {
+namespace {
+
+namespace fs = std::filesystem;
+
+const fs::path kModelDir = fs::path(PARLEY_SOURCE_DIR) / "models" / "asr";
+const fs::path kHeldoutDir = fs::path(PARLEY_SOURCE_DIR) / "tests" / "asr" / "heldout";
+
+struct Row {
+  std::string file;
+  std::string reference;
+  std::string sherpa;
+};
+
+bool model_present() {
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(kModelDir, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind("encoder", 0) == 0 && e.path().extension() == ".onnx") return true;
+  }
+  return false;
+}
+
+std::vector<std::string> words_of(const std::string& text) {
+  std::istringstream in(text);
+  std::vector<std::string> words;
+  for (std::string w; in >> w;) {
+    std::transform(w.begin(), w.end(), w.begin(), [](unsigned char c) { return std::toupper(c); });
+    words.push_back(w);
+  }
+  return words;
+}
+
+size_t word_errors(const std::vector<std::string>& ref, const std::vector<std::string>& hyp) {
+  std::vector<size_t> prev(hyp.size() + 1), cur(hyp.size() + 1);
+  for (size_t j = 0; j <= hyp.size(); ++j) prev[j] = j;
+  for (size_t i = 1; i <= ref.size(); ++i) {
+    cur[0] = i;
+    for (size_t j = 1; j <= hyp.size(); ++j) {
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ref[i - 1] == hyp[j - 1] ? 0 : 1)});
+    }
+    std::swap(prev, cur);
+  }
+  return prev[hyp.size()];
+}
+
+// heldout.tsv: "# wer_errors N words M" header line, then file<TAB>reference<TAB>sherpa transcript.
+std::vector<Row> read_rows(size_t* recorded_errors, size_t* recorded_words) {
+  std::ifstream in(kHeldoutDir / "heldout.tsv");
+  std::vector<Row> rows;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("# wer_errors ", 0) == 0) {
+      std::sscanf(line.c_str(), "# wer_errors %zu words %zu", recorded_errors, recorded_words);
+      continue;
+    }
+    if (line.empty() || line[0] == '#') continue;
+    const size_t a = line.find('\t');
+    const size_t b = a == std::string::npos ? a : line.find('\t', a + 1);
+    if (b == std::string::npos) {
+      ADD_FAILURE() << "heldout.tsv: malformed line: " << line;
+      continue;
+    }
+    rows.push_back({line.substr(0, a), line.substr(a + 1, b - a - 1), line.substr(b + 1)});
+  }
+  return rows;
+}
+
+TEST(DefaultAsrModel, MatchesRecordedSherpaTranscriptsOnHeldOutSpeech) {
+  if (!model_present()) GTEST_SKIP() << kModelDir << " holds no model (models/recipes/asr makes it)";
+  size_t recorded_errors = 0, recorded_words = 0;
+  const std::vector<Row> rows = read_rows(&recorded_errors, &recorded_words);
+  ASSERT_GE(rows.size(), 8u) << kHeldoutDir / "heldout.tsv";
+
+  RecognizerConfig config;
+  config.enable_endpoint = false;
+  config.tail_padding_seconds = 0.5f;
+  const Recognizer recognizer(TransducerModel::load(kModelDir.string()), config);
+  size_t errors = 0, words = 0, same = 0;
+  for (const Row& row : rows) {
+    const audio::SoundBuffer sound =
+        audio::read_sound_file((kHeldoutDir / row.file).string(), {.mix_to_mono = true});
+    auto stream = recognizer.create_stream();
+    stream->accept(sound.samples, sound.sample_rate_hz);
+    stream->input_finished();
+    const std::string ours = stream->final().text;
+    const auto ref = words_of(row.reference);
+    const size_t e = word_errors(ref, words_of(ours));
+    errors += e;
+    words += ref.size();
+    same += words_of(ours) == words_of(row.sherpa);
+    std::printf("%s  %zu/%zu errors\n  REF    %s\n  PARLEY %s\n", row.file.c_str(), e, ref.size(),
+                row.reference.c_str(), ours.c_str());
+    EXPECT_EQ(words_of(ours), words_of(row.sherpa))
+        << row.file << ": sherpa-onnx heard '" << row.sherpa << "', we heard '" << ours << "'";
+  }
+  std::printf("held-out files: WER %.1f%% (%zu/%zu words), %zu/%zu transcripts equal to sherpa-onnx's\n",
+              100.0 * errors / std::max<size_t>(words, 1), errors, words, same, rows.size());
+  EXPECT_EQ(words, recorded_words);
+  EXPECT_EQ(errors, recorded_errors) << "the word error rate differs from the one recorded at shipping";
+}
+
+}  // namespace
+}  // namespace parley::asr
