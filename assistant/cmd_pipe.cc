@@ -120,7 +120,7 @@ class ReplyVoice {
 class PipeTools {
  public:
   PipeTools(const AssistantConfig& config, std::mutex& out_mutex, ReplyVoice* voice)
-      : volume_(config.voice.volume_percent), registry_(ToolRegistry::builtin()) {
+      : volume_(config.voice.volume_percent) {
     timers_ = std::make_unique<TimerService>(clock_, [&out_mutex, voice](const TimerInfo& t) {
       const std::string text = timer_announcement(t);
       {
@@ -130,8 +130,8 @@ class PipeTools {
       }
       if (voice) voice->say(text);
     });
-    register_builtin_tools(registry_, {.clock = &clock_, .timers = timers_.get(), .volume = &volume_, .on_stop = {}});
-    for (const std::string& name : config.tools.disabled) registry_.set_enabled(name, false);
+    registry_ = builtin_tool_registry({.clock = &clock_, .timers = timers_.get(), .volume = &volume_, .on_stop = {}},
+                                      config.tools.disabled);
     poller_ = std::thread([this] {
       std::unique_lock lock(mutex_);
       while (!stop_) {

@@ -11,7 +11,7 @@ namespace parley::assistant {
 VoiceAssistant::VoiceAssistant(const AssistantConfig& config, const ModelChoice& choice,
                                audio::AudioStream& stream, const Clock& clock,
                                const VoiceAssistantOptions& options)
-    : volume_(config.voice.volume_percent), registry_(ToolRegistry::builtin()) {
+    : volume_(config.voice.volume_percent) {
   const int rate = config.devices.sample_rate_hz;
   const bool scripted_ears = !options.scripted_transcripts.empty();
   const std::string asr_dir =
@@ -42,13 +42,13 @@ VoiceAssistant::VoiceAssistant(const AssistantConfig& config, const ModelChoice&
   timers_ = std::make_unique<TimerService>(clock, [this](const TimerInfo& t) {
     if (pipeline_) pipeline_->announce(timer_announcement(t));
   });
-  register_builtin_tools(registry_, {.clock = &clock,
+  registry_ = builtin_tool_registry({.clock = &clock,
                                      .timers = timers_.get(),
                                      .volume = &volume_,
                                      .on_stop = [this] {
                                        if (pipeline_) pipeline_->stop_speaking();
-                                     }});
-  for (const std::string& name : config.tools.disabled) registry_.set_enabled(name, false);
+                                     }},
+                                    config.tools.disabled);
 
   PipelineOptions pipeline_options;
   pipeline_options.sample_rate_hz = rate;

@@ -175,6 +175,14 @@ std::optional<TimeOfDay> parse_time_of_day(std::string_view text) {
   return TimeOfDay{hour, minute};
 }
 
+ToolRegistry builtin_tool_registry(const BuiltinToolContext& context,
+                                   const std::vector<std::string>& disabled) {
+  ToolRegistry registry = ToolRegistry::builtin();
+  register_builtin_tools(registry, context);
+  for (const std::string& name : disabled) registry.set_enabled(name, false);
+  return registry;
+}
+
 void register_builtin_tools(ToolRegistry& registry, const BuiltinToolContext& context) {
   if (!context.clock || !context.timers || !context.volume) {
     throw Error("register_builtin_tools: clock, timers and volume are required");

@@ -15,15 +15,18 @@
 // Usage
 //   VolumeControl volume(50);
 //   TimerService timers(clock, [&](const TimerInfo& t) { announce(timer_announcement(t)); });
-//   ToolRegistry registry = ToolRegistry::builtin();
-//   register_builtin_tools(registry, {.clock = &clock, .timers = &timers, .volume = &volume,
-//                                     .on_stop = [&] { pipeline.stop_speaking(); }});
+//   ToolRegistry registry = builtin_tool_registry(
+//       {.clock = &clock, .timers = &timers, .volume = &volume,
+//        .on_stop = [&] { pipeline.stop_speaking(); }},
+//       config.tools.disabled);
 #pragma once
 
 #include <atomic>
 #include <functional>
 #include <optional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "assistant/core/clock.h"
 #include "assistant/core/timers.h"
@@ -56,6 +59,12 @@ struct BuiltinToolContext {
 // the context's pointers: clock, timers and volume must outlive the registry. Throws
 // parley::Error when a required context member is null.
 void register_builtin_tools(ToolRegistry& registry, const BuiltinToolContext& context);
+
+// The shipped schema (ToolRegistry::builtin()) with every handler installed and the tools named
+// in `disabled` (config tools.disabled) switched off — what every mode of the assistant uses.
+// Throws parley::Error for a null required context member or an unknown disabled name.
+ToolRegistry builtin_tool_registry(const BuiltinToolContext& context,
+                                   const std::vector<std::string>& disabled);
 
 // "5 minutes", "1 hour 30 minutes", "1h30m", "90 s", "90", "an hour", "half an hour",
 // "2.5 minutes" -> seconds. std::nullopt for anything else (or a total of 0).

@@ -29,12 +29,8 @@ struct Fixture {
       clock, [this](const TimerInfo& t) { announcements.push_back(timer_announcement(t)); }};
   VolumeControl volume{50};
   int stops = 0;
-  ToolRegistry registry = ToolRegistry::builtin();
-  Fixture() {
-    register_builtin_tools(
-        registry,
-        {.clock = &clock, .timers = &timers, .volume = &volume, .on_stop = [this] { ++stops; }});
-  }
+  ToolRegistry registry = builtin_tool_registry(
+      {.clock = &clock, .timers = &timers, .volume = &volume, .on_stop = [this] { ++stops; }}, {});
   ToolResult call(const std::string& body) { return registry.call_text(body); }
 };
 
@@ -219,6 +215,21 @@ TEST(Tools, DisabledToolsAnswerAsUnknownAndMissingHandlersAsUnavailable) {
   EXPECT_FALSE(unavailable.ok);
   EXPECT_NE(unavailable.error.find("not available"), std::string::npos);
   EXPECT_THROW(bare.set_handler("nope", [](const json&) { return json(); }), Error);
+}
+
+TEST(Tools, BuiltinRegistrySwitchesOffTheConfiguredTools) {
+  Fixture f;
+  const ToolRegistry registry = builtin_tool_registry(
+      {.clock = &f.clock, .timers = &f.timers, .volume = &f.volume, .on_stop = {}}, {"set_alarm", "stop"});
+  EXPECT_EQ(json::parse(registry.enabled_schema_json()).size(), 7u);
+  EXPECT_FALSE(registry.call_text(R"({"name": "stop", "arguments": {}})").ok);
+  const ToolResult time = registry.call_text(R"({"name": "get_time", "arguments": {}})");
+  ASSERT_TRUE(time.ok) << time.error;
+  EXPECT_EQ(time.value["time"], "07:05");
+  EXPECT_THROW(builtin_tool_registry({.clock = &f.clock, .timers = &f.timers, .volume = &f.volume, .on_stop = {}},
+                                     {"no_such_tool"}),
+               Error);
+  EXPECT_THROW(builtin_tool_registry({.clock = &f.clock, .timers = nullptr, .volume = nullptr, .on_stop = {}}, {}), Error);
 }
 
 TEST(Tools, HandlerExceptionsBecomeResults) {
