@@ -443,9 +443,10 @@ void GgufFile::parse() {
       in.fail(what + " row of " + std::to_string(t.ne[0]) + " elements is not a multiple of the " +
               std::string(traits.name) + " block size " + std::to_string(traits.block_size));
     }
+    int64_t row_bytes = 0;
     int64_t bytes = 0;
-    if (!checked_mul(elements / t.ne[0], t.ne[0] / traits.block_size * traits.block_bytes,
-                     &bytes)) {
+    if (!checked_mul(t.ne[0] / traits.block_size, traits.block_bytes, &row_bytes) ||
+        !checked_mul(elements / t.ne[0], row_bytes, &bytes)) {
       in.fail(what + " byte size overflows");
     }
     t.size_bytes = static_cast<uint64_t>(bytes);

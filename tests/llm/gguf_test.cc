@@ -345,6 +345,9 @@ TEST(Gguf, RejectsBadTensorInfos) {
   expect_rejected(one_tensor_file({1ull << 63}, kGgmlF32, 0, 32), "must be positive");
   expect_rejected(one_tensor_file({1ull << 32, 1ull << 32}, kGgmlF32, 0, 32), "overflow");
   expect_rejected(one_tensor_file({1ull << 31, 1ull << 31, 4}, kGgmlF32, 0, 32), "overflow");
+  // One huge row: the element count fits in int64, its byte size (4 bytes each) does not
+  // (found by fuzz_gguf; tests/fuzz/regressions/gguf).
+  expect_rejected(one_tensor_file({(1ull << 61) + 64}, kGgmlF32, 0, 32), "byte size overflows");
   expect_rejected(one_tensor_file({8, 1, 1, 1, 1}, kGgmlF32, 0, 32), "dimensions");
   expect_rejected(one_tensor_file({33}, kGgmlQ8_0, 0, 64), "block size");
   expect_rejected(one_tensor_file({1ull << 61}, kGgmlQ8_0, 0, 64), "extends past end of file");
