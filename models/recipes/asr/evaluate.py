@@ -97,7 +97,10 @@ def decode_sherpa(onnx_dir: str, rows, int8: bool, refs: str) -> Dict[str, str]:
     for line in res.stdout.splitlines():
         r = json.loads(line)
         by_path[r["file"]] = " ".join(r["text"].split())
-    return {uid: by_path.get(path, "") for uid, path, _, _ in rows}
+    missing = [path for _, path, _, _ in rows if path not in by_path]
+    if missing:
+        raise RuntimeError(f"sherpa-onnx gave no transcript for {len(missing)} file(s), first {missing[0]}")
+    return {uid: by_path[path] for uid, path, _, _ in rows}
 
 
 def decode_parley(binary: str, onnx_dir: str, rows) -> Dict[str, str]:

@@ -4,24 +4,22 @@
 tests/asr/default_model_test.cc decodes these files with our engine and the shipped model
 (models/asr) and requires the transcripts sherpa-onnx produced here. Run after shipping a model:
 
-  /usr/bin/python3 models/recipes/asr/record_heldout.py [--model models/asr] [--count 10]
+  /usr/bin/python3 models/recipes/asr/record_heldout.py [--model models/asr] [--domain 6] [--general 4]
 
 The files are the first utterances of gen_data.py's test_voice set (held-out voice flite rms,
 held-out sentences) no longer than 4 s: 6 appliance-domain sentences and 4 general English ones.
 Needs node and sherpa-onnx-node (scripts/reference_tools.sh).
 """
 import argparse
-import json
 import os
 import shutil
-import subprocess
 import sys
 import wave
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
 sys.path.insert(0, HERE)
-from evaluate import edit_distance  # noqa: E402
+from evaluate import decode_sherpa, edit_distance  # noqa: E402
 
 
 def main() -> None:
@@ -29,7 +27,8 @@ def main() -> None:
     ap.add_argument("--data", default=os.path.join(HERE, "work", "data"))
     ap.add_argument("--model", default=os.path.join(ROOT, "models", "asr"))
     ap.add_argument("--out", default=os.path.join(ROOT, "tests", "asr", "heldout"))
-    ap.add_argument("--refs", default=os.path.join(ROOT, ".refs", "node_modules"))
+    ap.add_argument("--refs", default=os.environ.get("PARLEY_REFS_DIR",
+                                                     os.path.join(ROOT, ".refs", "node_modules")))
     ap.add_argument("--domain", type=int, default=6)
     ap.add_argument("--general", type=int, default=4)
     args = ap.parse_args()
@@ -47,30 +46,28 @@ def main() -> None:
     if os.path.isdir(args.out):
         shutil.rmtree(args.out)
     os.makedirs(args.out)
-    files = []
-    for uid, _, _ in picked:
+    rows = []
+    for uid, subset, text in picked:
         dst = os.path.join(args.out, uid + ".wav")
         shutil.copyfile(paths[uid], dst)
-        files.append(dst)
-    cmd = ["node", os.path.join(ROOT, "tests", "asr", "sherpa_transcribe.js"), args.refs, args.model,
-           "greedy_search", "0.5"] + files
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.splitlines()
-    assert len(out) == len(files), out
+        rows.append((uid, dst, subset, text))
+    # greedy search, 0.5 s tail padding, the folder's .onnx else .int8.onnx graphs
+    hyps = decode_sherpa(args.model, rows, int8=False, refs=args.refs)
     errors = words = 0
-    rows = []
-    for (uid, subset, text), line in zip(picked, out):
-        hyp = " ".join(json.loads(line)["text"].split())
+    lines = []
+    for uid, _, subset, text in rows:
+        hyp = hyps[uid]
         errors += edit_distance(text.split(), hyp.upper().split())
         words += len(text.split())
-        rows.append(f"{uid}.wav\t{text}\t{hyp}")
+        lines.append(f"{uid}.wav\t{text}\t{hyp}")
         print(f"{uid} [{subset}]\n  REF {text}\n  HYP {hyp}")
     with open(os.path.join(args.out, "heldout.tsv"), "w") as f:
         f.write("# Held-out utterances (flite rms, held-out sentences) and sherpa-onnx's transcripts with\n"
                 "# the shipped models/asr (int8, greedy, 0.5 s tail padding); made by\n"
                 "# models/recipes/asr/record_heldout.py. file<TAB>reference<TAB>sherpa-onnx transcript\n")
         f.write(f"# wer_errors {errors} words {words}\n")
-        f.write("\n".join(rows) + "\n")
-    print(f"WER {100.0 * errors / max(1, words):.1f}% ({errors}/{words}) on {len(rows)} files -> {args.out}")
+        f.write("\n".join(lines) + "\n")
+    print(f"WER {100.0 * errors / max(1, words):.1f}% ({errors}/{words}) on {len(lines)} files -> {args.out}")
 
 
 if __name__ == "__main__":
