@@ -1,4 +1,4 @@
-// parley transcribe --asr DIR FILE... [--method greedy|beam] [--hotwords FILE] [--vad MODEL]
+// parley transcribe [--asr DIR] FILE... [--method greedy|beam] [--hotwords FILE] [--vad MODEL]
 //                   [--json] [--stream] [--threads N] [--chunk-ms MS] [--no-endpoint]
 //
 // Streams each file through the recognizer in chunks of --chunk-ms (as a microphone would),
@@ -16,6 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "assistant/models/model_store.h"
 #include "asr/recognizer.h"
 #include "asr/speech_segmenter.h"
 #include "asr/vad_factory.h"
@@ -179,7 +180,8 @@ void transcribe(const TranscribeOptions& o) {
   config.threads_per_stream = o.threads;
   config.enable_endpoint = !o.no_endpoint;
   if (!o.vad.empty()) config.endpoint.vad.enabled = false;
-  auto model = asr::TransducerModel::load(o.model_dir);
+  // With no --asr: the installed default (a fetched real model, else the shipped models/asr).
+  auto model = asr::TransducerModel::load(models::resolve_default_model(models::ModelKind::kAsr, o.model_dir));
   const asr::Recognizer recognizer(model, config);
   Transcriber transcriber(recognizer, o);
   for (const std::string& path : o.files) {
@@ -233,8 +235,7 @@ void add_transcribe_command(CLI::App& app) {
   auto o = std::make_shared<TranscribeOptions>();
   CLI::App* cmd = app.add_subcommand("transcribe", "Speech to text with a streaming transducer");
   cmd->add_option("--asr", o->model_dir,
-                  "Model folder: encoder.onnx, decoder.onnx, joiner.onnx, tokens.txt")
-      ->required();
+                  "Model folder: encoder.onnx, decoder.onnx, joiner.onnx, tokens.txt (default: the installed default)");
   cmd->add_option("files", o->files, "Audio files (WAV, FLAC, Ogg, Opus, ...)")->required();
   cmd->add_option("--method", o->method, "greedy or beam (modified beam search, 4 paths)")
       ->capture_default_str();

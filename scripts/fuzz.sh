@@ -5,7 +5,11 @@
 # Usage: scripts/fuzz.sh [SECONDS] [TARGET...]   fuzz each target SECONDS (default 60); all targets
 #                                               when none is named (names: gguf, onnx, ...)
 #        scripts/fuzz.sh --smoke [TARGET...]    CI smoke: replay seeds + committed regressions, then
-#                                               30 s of fuzzing per target; fails on any finding
+#                                               a fixed, seeded number of fuzzing runs per target
+#                                               (FUZZ_SMOKE_RUNS, default 10000, -seed=1: the same
+#                                               inputs on every run of the same build, so a landing
+#                                               is not failed by a lucky new finding; capped at
+#                                               FUZZ_SMOKE_SECONDS, default 60); fails on any finding
 #        scripts/fuzz.sh --build                build the fuzzers and seed corpora only
 # Environment: FUZZ_BUILD_DIR (default build-fuzz), JOBS (build parallelism, default nproc),
 #              FUZZ_NICE (niceness of the runs, default 10), FUZZ_ARGS (extra libFuzzer flags).
@@ -23,7 +27,7 @@ niceness=${FUZZ_NICE:-10}
 
 mode=run
 seconds=60
-if [ "${1:-}" = "--smoke" ]; then mode=smoke; seconds=30; shift
+if [ "${1:-}" = "--smoke" ]; then mode=smoke; shift
 elif [ "${1:-}" = "--build" ]; then mode=build; shift
 elif [[ "${1:-}" =~ ^[0-9]+$ ]]; then seconds=$1; shift
 fi
@@ -84,7 +88,8 @@ for t in "${targets[@]}"; do
     nice -n "$niceness" "$exe" "${common[@]}" -runs=0 "${inputs[@]}" >"$log" 2>&1
     rc=$?
     if [ $rc -eq 0 ]; then
-      nice -n "$niceness" "$exe" "${common[@]}" -max_total_time="$seconds" ${FUZZ_ARGS:-} "${inputs[@]}" >>"$log" 2>&1
+      nice -n "$niceness" "$exe" "${common[@]}" -seed=1 -runs="${FUZZ_SMOKE_RUNS:-10000}" \
+        -max_total_time="${FUZZ_SMOKE_SECONDS:-60}" ${FUZZ_ARGS:-} "${inputs[@]}" >>"$log" 2>&1
       rc=$?
     fi
   else

@@ -6,10 +6,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "tests/assistant/test_wav.h"
 #include "tests/common/run_command.h"
@@ -21,6 +24,12 @@ using parley::test::run_command;
 
 const std::string kAsr = std::string(PARLEY_SOURCE_DIR) + "/tests/asr/fixtures/lstm_tiny";
 const std::string kLlm = std::string(PARLEY_SHARED_TESTDATA) + "/llm/stories260K-f32.gguf";
+
+// Bound for the shipped default recognizer on the espeak-ng questions below: measured 44–56 % when
+// it shipped (2026-12-06, models/asr/MODEL_CARD.md; the model is below its 10 % target), so this
+// guards against regressions, not the target (the spread: the compute-counting clock moves where
+// chunks and endpoints fall). Tighten it with every better model.
+constexpr double kDefaultAsrQuestionWerBound = 70.0;
 
 std::string temp(const std::string& name) {
   return ::testing::TempDir() + std::to_string(::getpid()) + "_parley_voice_" + name;
@@ -107,6 +116,91 @@ TEST_F(VoiceCli, DemoWithoutAnAsrModelSaysSoAndStillRunsThePipeline) {
   const CommandResult missing = parley("demo -q 'hi' --asr /nonexistent/asr --llm " + kLlm);
   EXPECT_NE(missing.exit_code, 0);
   EXPECT_NE(missing.output.find("/nonexistent/asr"), std::string::npos) << missing.output;
+}
+
+// Upper-case words of `text` with everything but letters and apostrophes dropped.
+std::vector<std::string> words_of(const std::string& text) {
+  std::vector<std::string> words;
+  std::string w;
+  for (char c : text + " ") {
+    if (std::isalpha(static_cast<unsigned char>(c)) || c == '\'') {
+      w += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    } else if (!w.empty()) {
+      words.push_back(w);
+      w.clear();
+    }
+  }
+  return words;
+}
+
+size_t word_errors(const std::vector<std::string>& ref, const std::vector<std::string>& hyp) {
+  std::vector<size_t> prev(hyp.size() + 1), cur(hyp.size() + 1);
+  for (size_t j = 0; j <= hyp.size(); ++j) prev[j] = j;
+  for (size_t i = 1; i <= ref.size(); ++i) {
+    cur[0] = i;
+    for (size_t j = 1; j <= hyp.size(); ++j)
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ref[i - 1] == hyp[j - 1] ? 0 : 1)});
+    std::swap(prev, cur);
+  }
+  return prev[hyp.size()];
+}
+
+// The lines of `output` that start with `prefix`, prefix removed.
+std::vector<std::string> lines_after(const std::string& output, const std::string& prefix) {
+  std::vector<std::string> found;
+  for (size_t at = output.find(prefix); at != std::string::npos; at = output.find(prefix, at + 1)) {
+    const size_t end = output.find('\n', at);
+    found.push_back(output.substr(at + prefix.size(), end == std::string::npos ? end : end - at - prefix.size()));
+  }
+  return found;
+}
+
+// The product's main job on its own default models (models/asr, models/llm, the espeak-ng voice),
+// no flags: espeak-ng asks questions into the simulated microphone, the default recognizer must
+// hear them (word error rate bound), the default LLM must answer each, and the answer audio, played
+// by the default voice, must itself be recognized back by the default recognizer as the reply's words.
+TEST_F(VoiceCli, DemoOnTheDefaultModelsHearsTheQuestionsAndItsOwnAnswers) {
+  if (parley("models which asr").exit_code != 0) GTEST_SKIP() << "no default ASR model is installed";
+  if (parley("models which llm").exit_code != 0) GTEST_SKIP() << "no default LLM is installed";
+  const std::vector<std::string> questions = {"what time is it", "set a timer for five minutes",
+                                              "turn the volume up", "what can you do"};
+  std::string args = "demo";
+  for (const std::string& q : questions) args += " -q '" + q + "'";
+  const std::string answer = temp("default_models_answer.wav");
+  const CommandResult r = parley(args + " --out " + answer);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.output.find("scripted"), std::string::npos) << r.output;  // the real recognizer ran
+  const std::vector<std::string> heard = lines_after(r.output, "  heard:  ");
+  const std::vector<std::string> replies = lines_after(r.output, "  reply:  ");
+  ASSERT_EQ(heard.size(), questions.size()) << r.output;
+  ASSERT_EQ(replies.size(), questions.size()) << r.output;
+  size_t errors = 0, words = 0;
+  for (size_t i = 0; i < questions.size(); ++i) {
+    errors += word_errors(words_of(questions[i]), words_of(heard[i]));
+    words += words_of(questions[i]).size();
+  }
+  const double wer = 100.0 * static_cast<double>(errors) / static_cast<double>(words);
+  std::printf("default models: questions heard with WER %.1f%% (%zu/%zu)\n", wer, errors, words);
+  EXPECT_LE(wer, kDefaultAsrQuestionWerBound) << r.output;
+
+  // The answers, as the speaker played them, recognized back by the default recognizer with no
+  // flags: speech is heard in them (word agreement with the replies is reported; with the shipped
+  // model below target it is too low to bound — on 2026-12-06 "See you!" came back as "SE").
+  const CommandResult back = parley("transcribe " + answer);
+  ASSERT_EQ(back.exit_code, 0) << back.output;
+  std::vector<std::string> said;
+  size_t spoken_replies = 0;
+  for (const std::string& reply : replies) {
+    for (const std::string& w : words_of(reply)) said.push_back(w);
+    spoken_replies += !words_of(reply).empty();
+  }
+  const std::vector<std::string> recognized = words_of(back.output);
+  size_t found = 0;
+  for (const std::string& w : recognized) found += std::find(said.begin(), said.end(), w) != said.end();
+  std::printf("default models: %zu of %zu words recognized in the answer audio are reply words\n", found,
+              recognized.size());
+  EXPECT_GE(recognized.size(), spoken_replies) << back.output << "\n" << r.output;
+  std::filesystem::remove(answer);
 }
 
 TEST(VoiceCliErrors, BadCombinationsAreOneClearLine) {

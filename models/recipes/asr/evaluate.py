@@ -3,7 +3,8 @@
 
 Decoders:
   --checkpoint CK   PyTorch greedy search, streaming-exact (chunks of T frames like sherpa-onnx,
-                    one symbol per frame, 0.5 s tail padding) - quick check while training.
+                    one symbol per frame, 0.5 s tail padding) - quick check while training;
+                    add --ctc for the auxiliary CTC view (best path) instead of the transducer.
   --onnx DIR        sherpa-onnx-node (reference) on the exported model; add --int8 for *.int8.onnx.
   --parley BIN      our engine: `BIN transcribe --asr DIR FILE` per file (with --onnx DIR).
   --compare         decode twice (checkpoint or parley, then sherpa-onnx or parley) and count
@@ -55,7 +56,7 @@ def read_set(data: str, name: str, limit: int) -> List[Tuple[str, str, str, str]
     return rows[:limit] if limit > 0 else rows
 
 
-def decode_checkpoint(ck_path: str, rows) -> Dict[str, str]:
+def decode_checkpoint(ck_path: str, rows, ctc: bool = False) -> Dict[str, str]:
     import sentencepiece as spm  # noqa: F401
     import synth
     import torchaudio
@@ -75,6 +76,11 @@ def decode_checkpoint(ck_path: str, rows) -> Dict[str, str]:
         with torch.no_grad():
             enc, _ = model.encoder(f.unsqueeze(0), torch.tensor([f.shape[0]]))
             enc = enc[:, :n * cfg.chunk_out_frames]
+            if ctc:  # the training-only CTC view: best path, repeats collapsed, blanks dropped
+                best = model.ctc_logits(enc)[0].argmax(-1).tolist()
+                ids = [k for i, k in enumerate(best) if k != 0 and (i == 0 or best[i - 1] != k)]
+                out[uid] = "".join(tokens[i] for i in ids).replace("\u2581", " ").strip()
+                continue
             hyp = [-1] * (ctx - 1) + [0]
             dec = model.decoder(torch.tensor([hyp[-ctx:]]))[:, -1]
             ids = []
@@ -137,6 +143,7 @@ def main() -> None:
                                                      os.path.join(ROOT, ".refs", "node_modules")),
                     help="where sherpa-onnx-node is installed (scripts/reference_tools.sh)")
     ap.add_argument("--limit", type=int, default=0)
+    ap.add_argument("--ctc", action="store_true", help="with --checkpoint: CTC best path")
     ap.add_argument("--sets", default=",".join(TEST_SETS))
     ap.add_argument("--show", type=int, default=3, help="print this many examples per set")
     ap.add_argument("--json")
@@ -148,7 +155,7 @@ def main() -> None:
     for name in args.sets.split(","):
         rows = read_set(args.data, name, args.limit)
         if args.checkpoint:
-            hyps = decode_checkpoint(args.checkpoint, rows)
+            hyps = decode_checkpoint(args.checkpoint, rows, args.ctc)
         elif args.parley:
             hyps = decode_parley(args.parley, args.onnx, rows)
         else:

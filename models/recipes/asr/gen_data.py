@@ -34,7 +34,7 @@ import sentences as S  # noqa: E402
 import synth  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-DOMAIN_FRACTION = 0.6
+DOMAIN_FRACTION = 0.7
 
 
 def build_pools(seed: int):

@@ -46,8 +46,11 @@ class ModelConfig:
     dropout: float = 0.1
     # Output frames produced per streaming chunk (T' above).
     chunk_out_frames: int = 8
-    # Training-only CTC head on the encoder output (not exported): the auxiliary CTC loss makes
-    # the encoder learn acoustics early instead of the transducer settling on its decoder's prior.
+    # Training-only auxiliary CTC loss on the encoder output, scored through the joiner with a
+    # zero decoder contribution (output_linear(tanh(enc))), so nothing extra is exported and a
+    # CTC-trained encoder + joiner is already a working (repeat-prone) greedy transducer when the
+    # RNN-T loss joins in. The CTC loss makes the encoder learn acoustics early instead of the
+    # transducer settling on its decoder's text prior.
     ctc_head: bool = False
 
     @staticmethod
@@ -213,31 +216,37 @@ class Transducer(nn.Module):
         self.encoder = Encoder(cfg)
         self.decoder = Decoder(cfg)
         self.joiner = Joiner(cfg)
-        self.ctc_output = nn.Linear(cfg.joiner_dim, cfg.vocab_size) if cfg.ctc_head else None
 
-    def loss(self, feats, feat_lens, targets, target_lens, blank: int = 0):
+    def ctc_logits(self, enc: torch.Tensor) -> torch.Tensor:
+        """CTC scores of encoder frames: the joiner with no decoder contribution."""
+        return self.joiner.output_linear(torch.tanh(enc))
+
+    def loss(self, feats, feat_lens, targets, target_lens, blank: int = 0, rnnt: bool = True):
         """feats [N,T,80], targets [N,U] int64 (padded with anything), lens int64.
 
-        Returns (transducer loss, CTC loss or None), each summed over tokens / N.
+        Returns (transducer loss or None when rnnt=False, CTC loss or None), each summed over
+        tokens / N.
         """
         enc, enc_lens = self.encoder(feats, feat_lens)
         n = targets.shape[0]
         ctc = None
-        if self.ctc_output is not None:
-            log_probs = self.ctc_output(enc).log_softmax(-1).transpose(0, 1)  # [T',N,V]
+        if self.cfg.ctc_head:
+            log_probs = self.ctc_logits(enc).log_softmax(-1).transpose(0, 1)  # [T',N,V]
             ctc = nn.functional.ctc_loss(log_probs, targets, enc_lens, target_lens, blank=blank,
                                          reduction="sum", zero_infinity=True) / n
+        if not rnnt:
+            return None, ctc
         ctx = self.cfg.context_size
         start = targets.new_full((n, ctx), blank)
         start[:, :ctx - 1] = -1
         dec_in = torch.cat([start, targets.clamp(min=0)], dim=1)
         dec = self.decoder(dec_in)  # [N,U+1,J]
         logits = self.joiner(enc.unsqueeze(2), dec.unsqueeze(1))
-        rnnt = torchaudio.functional.rnnt_loss(
+        transducer = torchaudio.functional.rnnt_loss(
             logits, targets.to(torch.int32), enc_lens.to(torch.int32),
             target_lens.to(torch.int32), blank=blank, reduction="sum",
             clamp=-1) / n
-        return rnnt, ctc
+        return transducer, ctc
 
     @torch.no_grad()
     def greedy_decode(self, feats: torch.Tensor, max_sym_per_frame: int = 1) -> List[int]:

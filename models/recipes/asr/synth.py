@@ -134,7 +134,7 @@ def colored_noise(n: int, rng: np.random.Generator, kind: str) -> np.ndarray:
 
 
 def synthetic_rir(rng: np.random.Generator) -> np.ndarray:
-    rt60 = rng.uniform(0.15, 0.7)
+    rt60 = rng.uniform(0.15, 0.5)
     n = int(rt60 * SAMPLE_RATE)
     t = np.arange(n, dtype=np.float32) / SAMPLE_RATE
     rir = rng.standard_normal(n).astype(np.float32) * np.exp(-6.9 * t / rt60)
@@ -155,13 +155,13 @@ def augment(w: np.ndarray, rng: random.Random) -> np.ndarray:
     pad_r = int(rng.uniform(0.1, 0.6) * SAMPLE_RATE)
     w = np.concatenate([np.zeros(pad_l, np.float32), w, np.zeros(pad_r, np.float32)])
     w = w / (np.abs(w).max() + 1e-9)
-    if rng.random() < 0.35:
+    if rng.random() < 0.25:
         rir = synthetic_rir(nrng)
         w = np.fft.irfft(np.fft.rfft(w, len(w) + len(rir)) * np.fft.rfft(rir, len(w) + len(rir)),
                          len(w) + len(rir))[:len(w)].astype(np.float32)
         w = w / (np.abs(w).max() + 1e-9)
-    if rng.random() < 0.65:
-        snr_db = rng.uniform(3, 35)
+    if rng.random() < 0.5:
+        snr_db = rng.uniform(10, 40)
         noise = colored_noise(len(w), nrng, rng.choice(["white", "pink", "brown"]))
         p_sig = float(np.mean(w ** 2)) + 1e-9
         noise *= np.sqrt(p_sig / (10 ** (snr_db / 10))) / (np.std(noise) + 1e-9)

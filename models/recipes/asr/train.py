@@ -1,7 +1,14 @@
 #!/usr/bin/env python3
 """Train the streaming LSTM transducer on gen_data.py's shards (CPU, resumable).
 
-  nice -n 15 /usr/bin/python3 models/recipes/asr/train.py [--threads 1] [--minutes 90]
+  /usr/bin/python3 models/recipes/asr/train.py [--threads 2] [--minutes 90]
+
+Schedule (by step, so a resumed run follows the same plan): a flat start (--flat-start-steps of
+frame-level cross-entropy on length-proportional token spans), the CTC loss alone on the
+--short-utts shortest utterances until --short-steps, the CTC loss alone on everything until
+--ctc-only-steps, then the transducer loss + --ctc-weight x CTC until --max-steps. The 128-piece
+vocabulary and the flat start are what get the encoder off the CTC plateau within a CPU budget
+(256 pieces without them stayed on it for 2,000+ steps; see models/asr/MODEL_CARD.md).
 
 Everything lives under work/: work/bpe/ (sentencepiece model + tokens.txt), work/exp/last.pt
 (checkpoint every --ckpt-minutes, resumed automatically), work/exp/train.log. New shards that
@@ -120,6 +127,44 @@ class Data:
         return x, xl, y, yl
 
 
+def speech_span(f: torch.Tensor) -> tuple:
+    """(first, last + 1) input frame whose mean log-mel energy is well above the floor."""
+    e = f.float().mean(1)
+    lo, hi = float(torch.quantile(e, 0.05)), float(e.max())
+    on = (e > lo + 0.35 * (hi - lo)).nonzero()
+    return (int(on[0]), int(on[-1]) + 1) if len(on) else (0, f.shape[0])
+
+
+def flat_start_targets(data: "Data", idx: List[int], enc_frames: int, pieces: List[str],
+                       delay: int = 1) -> torch.Tensor:
+    """Frame labels [N, enc_frames] for the flat start: each utterance's tokens spread over its
+    speech span in proportion to their length in characters (blank outside, -100 past the end).
+
+    Like the flat start of HMM training: a rough alignment gives the encoder a dense signal at
+    once, and the CTC loss that follows re-aligns it; a CTC loss from scratch spends thousands of
+    steps on the blank/unigram plateau first. `delay` shifts labels later by that many encoder
+    frames (a causal encoder hears a sound before it can name it).
+    """
+    out = torch.full((len(idx), enc_frames), -100, dtype=torch.int64)
+    for k, i in enumerate(idx):
+        f, ids = data.items[i]
+        n = min(enc_frames, int(subsampled_len(f.shape[0])))
+        out[k, :n] = 0
+        s, e = speech_span(f)
+        s, e = min(n, s // 4 + delay), min(n, max(s // 4 + delay + 1, e // 4 + delay))
+        w = torch.tensor([max(1, len(pieces[t])) for t in ids], dtype=torch.float32)
+        bounds = (torch.cumsum(w, 0) / w.sum() * (e - s)).round().long() + s
+        start = s
+        for t, b in zip(ids, bounds.tolist()):
+            out[k, start:max(start + 1, b)] = t
+            start = max(start + 1, b)
+    return out
+
+
+def subsampled_len(t: int) -> int:
+    return ((t - 3) // 2 - 1) // 2
+
+
 def cpu_seconds() -> float:
     r = resource.getrusage(resource.RUSAGE_SELF)
     return r.ru_utime + r.ru_stime
@@ -137,12 +182,14 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data", default=os.path.join(WORK, "data"))
     ap.add_argument("--exp", default=os.path.join(WORK, "exp"))
-    ap.add_argument("--vocab-size", type=int, default=256)
-    ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--max-frames", type=int, default=5000, help="padded input frames/batch")
+    ap.add_argument("--vocab-size", type=int, default=128)
+    ap.add_argument("--bpe-dir", default=os.path.join(WORK, "bpe"),
+                    help="sentencepiece model + tokens.txt (made here when missing)")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--max-frames", type=int, default=3000, help="padded input frames/batch")
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--warmup", type=int, default=300)
-    ap.add_argument("--max-steps", type=int, default=20000)
+    ap.add_argument("--max-steps", type=int, default=5000)
     ap.add_argument("--minutes", type=float, default=1e9)
     ap.add_argument("--ckpt-minutes", type=float, default=4.0)
     ap.add_argument("--d-model", type=int, default=192)
@@ -150,18 +197,23 @@ def main() -> None:
     ap.add_argument("--layers", type=int, default=3)
     ap.add_argument("--ctc-weight", type=float, default=0.5,
                     help="auxiliary CTC loss weight on the encoder (new models only; 0 = off)")
-    ap.add_argument("--short-steps", type=int, default=0,
+    ap.add_argument("--flat-start-steps", type=int, default=150,
+                    help="before anything else, this many steps of frame-level cross-entropy on "
+                         "a flat (length-proportional) alignment of the tokens (needs CTC on)")
+    ap.add_argument("--ctc-only-steps", type=int, default=2000,
+                    help="train the encoder + joiner with the CTC loss alone until this step "
+                         "(no transducer loss: several times cheaper per step)")
+    ap.add_argument("--short-steps", type=int, default=1000,
                     help="curriculum: train on the shortest utterances until this step")
-    ap.add_argument("--short-utts", type=int, default=2000,
+    ap.add_argument("--short-utts", type=int, default=3000,
                     help="curriculum: how many of the shortest utterances")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(1)
     import sentencepiece as spm
 
-    tokens = train_bpe(os.path.join(args.data, "sentences.txt"), os.path.join(WORK, "bpe"),
-                       args.vocab_size)
-    sp = spm.SentencePieceProcessor(model_file=os.path.join(WORK, "bpe", "bpe.model"))
+    tokens = train_bpe(os.path.join(args.data, "sentences.txt"), args.bpe_dir, args.vocab_size)
+    sp = spm.SentencePieceProcessor(model_file=os.path.join(args.bpe_dir, "bpe.model"))
     os.makedirs(args.exp, exist_ok=True)
     ckpt = os.path.join(args.exp, "last.pt")
     data = Data(os.path.join(args.data, "train"), sp)
@@ -219,8 +271,17 @@ def main() -> None:
                 max(0.1, 0.5 * (1 + math.cos(math.pi * min(1.0, step / args.max_steps))))
             for g in opt.param_groups:
                 g["lr"] = lr
-            rnnt, ctc = model.loss(x, xl, y, yl)
-            loss = rnnt if ctc is None else rnnt + args.ctc_weight * ctc
+            if cfg.ctc_head and step < args.flat_start_steps:
+                enc, _ = model.encoder(x, xl)
+                target = flat_start_targets(data, b, enc.shape[1], tokens)
+                ctc = torch.nn.functional.cross_entropy(
+                    model.ctc_logits(enc).transpose(1, 2), target, ignore_index=-100)
+                rnnt, loss = None, ctc
+            else:
+                with_rnnt = not (cfg.ctc_head and step < args.ctc_only_steps)
+                rnnt, ctc = model.loss(x, xl, y, yl, rnnt=with_rnnt)
+                loss = ctc if rnnt is None else rnnt if ctc is None else \
+                    rnnt + args.ctc_weight * ctc
             opt.zero_grad()
             loss.backward()
             gn = torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
@@ -228,11 +289,13 @@ def main() -> None:
                 opt.step()
             step += 1
             per_token = max(1.0, float(yl.float().mean()))
-            tot += float(rnnt) / per_token
-            tot_ctc += 0.0 if ctc is None else float(ctc) / per_token
+            tot += 0.0 if rnnt is None else float(rnnt) / per_token
+            tot_ctc += 0.0 if ctc is None else float(ctc) / (
+                1.0 if step <= args.flat_start_steps else per_token)
             cnt += 1
             if step % 25 == 0:
-                ctc_msg = f" ctc/token {tot_ctc / cnt:.4f}" if cfg.ctc_head else ""
+                ctc_msg = (f" {'ce/frame' if step <= args.flat_start_steps else 'ctc/token'}"
+                           f" {tot_ctc / cnt:.4f}") if cfg.ctc_head else ""
                 say(f"step {step} epoch {epoch} loss/token {tot / cnt:.4f}{ctc_msg} lr {lr:.2e} "
                     f"batch {len(b)} {(time.time() - t_log) / cnt:.2f}s/step")
                 tot, tot_ctc, cnt, t_log = 0.0, 0.0, 0, time.time()
