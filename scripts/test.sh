@@ -15,7 +15,8 @@
 #      target replays its seeds and committed regressions, then 10,000 seeded runs (<= 60 s).
 # Stages 2-4 together: about 50 more minutes on 2 cores (estimated). Run end to end so far:
 # stage 3 (2026-12-05: 83/83 clean; on in .ci/run) and stage 4 (2026-12-05: one gguf finding,
-# fixed; 2026-12-06 with seeded runs: 15/15 clean in 5 min on a clean clone; on in .ci/run). Stage 2, the whole suite under ASan, has not been run
+# fixed; 2026-12-06 with seeded runs: 15/15 clean in 5 min on one clean clone, then a leak
+# inside libsndfile in sound_file on the next — not in .ci/run yet). Stage 2, the whole suite under ASan, has not been run
 # end to end yet (issue 12). Clean-clone .ci/run on 2026-12-05 (idle 2 cores, packages already
 # installed): stage 1 ~7 min, stage 3 ~2.5 min.
 # CI time on 2 cores (estimate, 2026-12-05, measured on the shared dev machine): stage 1 ~12.5 min.
