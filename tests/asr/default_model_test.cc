@@ -19,6 +19,7 @@
 
 #include "asr/recognizer.h"
 #include "audio/sound_file.h"
+#include "tests/common/word_errors.h"
 
 namespace parley::asr {
 namespace {
@@ -53,18 +54,7 @@ std::vector<std::string> words_of(const std::string& text) {
   return words;
 }
 
-size_t word_errors(const std::vector<std::string>& ref, const std::vector<std::string>& hyp) {
-  std::vector<size_t> prev(hyp.size() + 1), cur(hyp.size() + 1);
-  for (size_t j = 0; j <= hyp.size(); ++j) prev[j] = j;
-  for (size_t i = 1; i <= ref.size(); ++i) {
-    cur[0] = i;
-    for (size_t j = 1; j <= hyp.size(); ++j) {
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ref[i - 1] == hyp[j - 1] ? 0 : 1)});
-    }
-    std::swap(prev, cur);
-  }
-  return prev[hyp.size()];
-}
+using parley::test::word_errors;
 
 // heldout.tsv: "# wer_errors N words M" header line, then file<TAB>reference<TAB>sherpa transcript.
 std::vector<Row> read_rows(size_t* recorded_errors, size_t* recorded_words) {
