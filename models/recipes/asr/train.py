@@ -34,7 +34,7 @@ from typing import List
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from model import ModelConfig, Transducer, count_params  # noqa: E402
+from model import ModelConfig, Transducer, count_params, subsampled_length  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 WORK = os.path.join(HERE, "work")
@@ -148,7 +148,7 @@ def flat_start_targets(data: "Data", idx: List[int], enc_frames: int, pieces: Li
     out = torch.full((len(idx), enc_frames), -100, dtype=torch.int64)
     for k, i in enumerate(idx):
         f, ids = data.items[i]
-        n = min(enc_frames, int(subsampled_len(f.shape[0])))
+        n = min(enc_frames, int(subsampled_length(f.shape[0])))
         out[k, :n] = 0
         s, e = speech_span(f)
         s, e = min(n, s // 4 + delay), min(n, max(s // 4 + delay + 1, e // 4 + delay))
@@ -159,10 +159,6 @@ def flat_start_targets(data: "Data", idx: List[int], enc_frames: int, pieces: Li
             out[k, start:max(start + 1, b)] = t
             start = max(start + 1, b)
     return out
-
-
-def subsampled_len(t: int) -> int:
-    return ((t - 3) // 2 - 1) // 2
 
 
 def cpu_seconds() -> float:
