@@ -56,6 +56,10 @@ def read_set(data: str, name: str, limit: int) -> List[Tuple[str, str, str, str]
     return rows[:limit] if limit > 0 else rows
 
 
+def detokenize(tokens: List[str], ids: List[int]) -> str:
+    return "".join(tokens[i] for i in ids).replace("\u2581", " ").strip()
+
+
 def decode_checkpoint(ck_path: str, rows, ctc: bool = False) -> Dict[str, str]:
     import sentencepiece as spm  # noqa: F401
     import synth
@@ -79,7 +83,7 @@ def decode_checkpoint(ck_path: str, rows, ctc: bool = False) -> Dict[str, str]:
             if ctc:  # the training-only CTC view: best path, repeats collapsed, blanks dropped
                 best = model.ctc_logits(enc)[0].argmax(-1).tolist()
                 ids = [k for i, k in enumerate(best) if k != 0 and (i == 0 or best[i - 1] != k)]
-                out[uid] = "".join(tokens[i] for i in ids).replace("\u2581", " ").strip()
+                out[uid] = detokenize(tokens, ids)
                 continue
             hyp = [-1] * (ctx - 1) + [0]
             dec = model.decoder(torch.tensor([hyp[-ctx:]]))[:, -1]
@@ -90,7 +94,7 @@ def decode_checkpoint(ck_path: str, rows, ctc: bool = False) -> Dict[str, str]:
                     hyp.append(k)
                     ids.append(k)
                     dec = model.decoder(torch.tensor([hyp[-ctx:]]))[:, -1]
-        out[uid] = "".join(tokens[i] for i in ids).replace("\u2581", " ").strip()
+        out[uid] = detokenize(tokens, ids)
     return out
 
 
