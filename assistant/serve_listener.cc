@@ -87,11 +87,15 @@ void ServeListener::stop() {
   assistant_->pipeline().stop();
 }
 
-// Polls the pipeline every 50 ms and publishes what changed: state and partial transcript.
+// Polls the pipeline every 50 ms and publishes what changed: partial transcript, final transcript,
+// speaking, listening, barge-in. Final and speaking come from counters, not from the state seen at
+// a poll: the thinking state of a fast turn often lasts less than one poll.
 void ServeListener::watch_status() {
   TurnState last_state = TurnState::kListening;
   std::string last_partial;
   int64_t last_turns = 0;
+  int64_t last_finals = 0;
+  int64_t last_heard = 0;
   context_.events.publish("listening", {{"source", "device"}});
   while (!stopping_.load()) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -99,23 +103,16 @@ void ServeListener::watch_status() {
     if (s.state == TurnState::kHearing && s.partial != last_partial && !s.partial.empty())
       context_.events.publish("partial", {{"source", "device"}, {"text", s.partial}});
     last_partial = s.partial;
-    if (s.state == last_state && s.turns_ended == last_turns) continue;
-    switch (s.state) {
-      case TurnState::kListening:
-        context_.events.publish("listening", {{"source", "device"}});
-        break;
-      case TurnState::kThinking:
-        context_.events.publish("final", {{"source", "device"}, {"text", s.partial}});
-        break;
-      case TurnState::kSpeaking:
-        context_.events.publish("speaking", {{"source", "device"}});
-        break;
-      case TurnState::kInterrupted:
-        context_.events.publish("barge_in", {{"source", "device"}});
-        break;
-      case TurnState::kHearing:
-        break;
-    }
+    if (s.finals != last_finals)
+      context_.events.publish("final", {{"source", "device"}, {"text", s.final_text}});
+    if (s.replies_heard != last_heard) context_.events.publish("speaking", {{"source", "device"}});
+    const bool changed = s.state != last_state || s.turns_ended != last_turns;
+    if (changed && s.state == TurnState::kListening)
+      context_.events.publish("listening", {{"source", "device"}});
+    if (changed && s.state == TurnState::kInterrupted)
+      context_.events.publish("barge_in", {{"source", "device"}});
+    last_finals = s.finals;
+    last_heard = s.replies_heard;
     last_state = s.state;
     last_turns = s.turns_ended;
   }

@@ -119,6 +119,10 @@ struct PipelineStatus {
   bool reply_active = false;       // a reply is generating, synthesizing or playing
   int64_t first_audio_out_us = -1;  // of the reply being played; -1 none
   std::string partial;             // latest partial transcript (the final one once it is known)
+  // Counters a poller can diff so that no short-lived state is missed between two polls:
+  int64_t finals = 0;               // final transcripts handled (the latest in final_text)
+  std::string final_text;
+  int64_t replies_heard = 0;        // turn replies whose first sample was played
 };
 
 class Pipeline {

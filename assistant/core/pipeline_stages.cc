@@ -47,6 +47,7 @@ bool Pipeline::control_step() {
     if (!control_reply_is_notice_) turns_->on_event(TurnEvent::kFirstAudioOut);
     std::lock_guard lock(status_mutex_);
     status_.first_audio_out_us = clock_.now_us();
+    if (!control_reply_is_notice_) ++status_.replies_heard;
     progressed = true;
   }
   if (awaiting_flush_written_ >= 0 && consumed >= awaiting_flush_written_) {
@@ -104,6 +105,8 @@ void Pipeline::handle_event(const Event& event) {
     if (TurnTrace* trace = turns_->current()) trace->transcript = event.text;
     std::lock_guard lock(status_mutex_);
     status_.partial = event.text;  // the latest transcript is now the final one
+    status_.final_text = event.text;
+    ++status_.finals;
   }
   const TurnTransition transition =
       event.at_us >= 0 ? turns_->on_event(event.event, event.at_us) : turns_->on_event(event.event);

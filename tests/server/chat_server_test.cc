@@ -380,7 +380,8 @@ TEST(ChatServer, ClientDisconnectMidStreamStopsGenerationAndServerKeepsServing) 
   for (int i = 0; i < 200 && server.context->work_queue.busy() > 0; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   EXPECT_EQ(server.context->work_queue.busy(), 0);
-  EXPECT_NE(server.log_text().find("client went away"), std::string::npos) << server.log_text();
+  const std::string log = server.wait_for_log("client went away");
+  EXPECT_NE(log.find("client went away"), std::string::npos) << log;
 }
 
 TEST(ChatServer, FullQueueGets429AndTimeoutGets503WithRetryAfter) {
@@ -472,16 +473,24 @@ TEST(ChatServer, MetricsAndAccessLog) {
             200);
   ASSERT_EQ(client.Post("/v1/chat/completions", "{oops", "application/json")->status, 400);
   client.Get("/health");
-  // A request is counted by the access log, which runs just after its response went out: poll.
+  // A request is counted by the access log, which runs just after its response went out, on
+  // whichever server thread served it: poll until all three are counted (the 200 of the first
+  // request may land after the later ones).
+  const std::string chat_ok =
+      "parley_http_requests_total{route=\"/v1/chat/completions\",method=\"POST\",status=\"200\"}";
+  const std::string chat_bad =
+      "parley_http_requests_total{route=\"/v1/chat/completions\",method=\"POST\",status=\"400\"}";
   std::string m;
-  for (int i = 0; i < 100; ++i) {
+  for (int i = 0; i < 300; ++i) {
     auto metrics = client.Get("/metrics");
     ASSERT_TRUE(metrics);
     ASSERT_EQ(metrics->status, 200);
     EXPECT_EQ(metrics->get_header_value("Content-Type"),
               "text/plain; version=0.0.4; charset=utf-8");
     m = metrics->body;
-    if (m.find("route=\"/health\"") != std::string::npos) break;
+    if (m.find("route=\"/health\"") != std::string::npos && m.find(chat_ok) != std::string::npos &&
+        m.find(chat_bad) != std::string::npos)
+      break;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   EXPECT_NE(m.find("parley_http_requests_total{route=\"/v1/chat/"
@@ -499,7 +508,7 @@ TEST(ChatServer, MetricsAndAccessLog) {
   EXPECT_NE(m.find("# TYPE parley_chat_ttft_seconds histogram"), std::string::npos);
   EXPECT_NE(m.find("parley_errors_total{kind=\"invalid_json\"} 1\n"), std::string::npos) << m;
   EXPECT_NE(m.find("parley_queue_depth 0\n"), std::string::npos);
-  const std::string log = server.log_text();
+  const std::string log = server.wait_for_log("path=/v1/chat/completions status=400 bytes=");
   EXPECT_NE(log.find("http method=POST path=/v1/chat/completions status=400 bytes="),
             std::string::npos)
       << log;

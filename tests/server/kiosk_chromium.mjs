@@ -112,20 +112,27 @@ try {
 
   // Barge-in from the page: a second turn (Talk via keyboard: Shift+Tab, Enter to start and to
   // send), then Esc while it is in flight.
+  // Esc is dispatched by a MutationObserver the moment the page marks the turn running (its
+  // callback runs before the page can handle any network reply), so a fast server cannot finish
+  // the turn first; polling for 'running' raced with it under load.
+  await page.evaluate(() => {
+    window.parleyEscResult = null;
+    const observer = new MutationObserver(() => {
+      if (window.parleyEscResult || document.documentElement.dataset.turn !== 'running') return;
+      document.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape', bubbles: true }));
+      window.parleyEscResult = { turn: document.documentElement.dataset.turn,
+                                 state: document.getElementById('state').dataset.state };
+      observer.disconnect();
+    });
+    observer.observe(document.documentElement, { attributes: true, attributeFilter: ['data-turn'] });
+  });
   await page.keyboard.press('Shift+Tab');
   await page.keyboard.press('Enter');
   await page.waitForFunction(() => document.getElementById('talk').getAttribute('aria-pressed') === 'true',
                              null, { timeout: 15000 });
   await page.waitForTimeout(Number(process.env.PARLEY_HOLD_MS || 1500));
   await page.keyboard.press('Enter');
-  // Esc is dispatched in the same task that sees the turn running, so a fast server cannot
-  // finish the turn in between.
-  const stopped = await page.waitForFunction(() => {
-    if (document.documentElement.dataset.turn !== 'running') return false;
-    document.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape', bubbles: true }));
-    return { turn: document.documentElement.dataset.turn,
-             state: document.getElementById('state').dataset.state };
-  }, null, { timeout: 15000, polling: 5 });
+  const stopped = await page.waitForFunction(() => window.parleyEscResult, null, { timeout: 15000 });
   const afterStop = await stopped.jsonValue();
   await page.waitForTimeout(500);  // a late frame of the aborted stream must not revive the turn
   afterStop.later = await page.evaluate(() => document.documentElement.dataset.turn + '/' +

@@ -128,9 +128,8 @@ TEST(KioskChromium, PushToTalkTurnInHeadlessChromium) {
   parley::assistant::AssistantConfig config;
   config.llm.system_prompt = "Be brief.";
   config.llm.max_tokens = 24;
-  std::ostringstream log;
-  auto logger = std::make_shared<spdlog::logger>(
-      "kiosk-test", std::make_shared<spdlog::sinks::ostream_sink_mt>(log));
+  auto log = std::make_shared<parley::assistant::server::testing_support::CapturingSink>();
+  auto logger = std::make_shared<spdlog::logger>("kiosk-test", log);
   logger->set_pattern("%v");
   ServerContext context(options, config, logger);
   context.load_models(ModelPaths{
@@ -147,7 +146,7 @@ TEST(KioskChromium, PushToTalkTurnInHeadlessChromium) {
                               PARLEY_SOURCE_DIR + "/tests/server/kiosk_chromium.mjs' 2>&1";
   const std::string output = run_command(command, &code);
   if (code == 77) GTEST_SKIP() << output;
-  EXPECT_EQ(code, 0) << output << "\nserver log:\n" << (logger->flush(), log.str());
+  EXPECT_EQ(code, 0) << output << "\nserver log:\n" << log->text();
   EXPECT_NE(output.find("kiosk chromium: ok"), std::string::npos) << output;
   EXPECT_TRUE(std::filesystem::exists(screenshot));
   std::printf("%s", output.c_str());

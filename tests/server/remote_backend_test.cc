@@ -58,7 +58,8 @@ TEST(RemoteBackend, ConverseThinksWithAnotherParleyServe) {
   EXPECT_FALSE(reply_line.empty()) << r.output;
   EXPECT_EQ(reply_line.find("can't reach"), std::string::npos) << r.output;
   // The reply came from the server: one streamed chat request in its access log.
-  EXPECT_NE(server.log_text().find("path=/v1/chat/completions status=200"), std::string::npos) << server.log_text();
+  const std::string log = server.wait_for_log("path=/v1/chat/completions status=200");
+  EXPECT_NE(log.find("path=/v1/chat/completions status=200"), std::string::npos) << log;
 }
 
 TEST(RemoteBackend, UnreachableServerIsAnsweredWithTheFallback) {

@@ -5,7 +5,7 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <spdlog/sinks/null_sink.h>
-#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
@@ -13,14 +13,36 @@
 #include <cstdlib>
 #include <memory>
 #include <nlohmann/json.hpp>
-#include <sstream>
+#include <chrono>
+#include <mutex>
 #include <string>
+#include <thread>
 
 #include "assistant/server/http_server.h"
 #include "assistant/server/server_context.h"
 #include "llm/random_model.h"
 
 namespace parley::assistant::server::testing_support {
+
+// Keeps every formatted log line; text() may be read while server threads are still logging.
+class CapturingSink final : public spdlog::sinks::base_sink<std::mutex> {
+ public:
+  std::string text() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return text_;
+  }
+
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    spdlog::memory_buf_t formatted;
+    formatter_->format(msg, formatted);
+    text_.append(formatted.data(), formatted.size());
+  }
+  void flush_() override {}
+
+ private:
+  std::string text_;
+};
 
 // 2 layers, 64 wide, 1024-token placeholder vocabulary, f32: fast to run, real code paths.
 // Removed when the process exits (the string is never destroyed, so the exit handler may use it).
@@ -54,7 +76,7 @@ inline std::string json_normalized(const std::string& text) {
 }
 
 struct TestServer {
-  std::ostringstream log;  // access log and server messages
+  std::shared_ptr<CapturingSink> log = std::make_shared<CapturingSink>();  // access log, messages
   std::unique_ptr<ServerContext> context;
   std::unique_ptr<HttpServer> http;
   int port = -1;
@@ -64,8 +86,7 @@ struct TestServer {
       models.llm = random_chat_model_path();
     options.port = 0;
     if (options.threads_per_worker == 0) options.threads_per_worker = 1;
-    auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(log);
-    auto logger = std::make_shared<spdlog::logger>("serve-test", sink);
+    auto logger = std::make_shared<spdlog::logger>("serve-test", log);
     logger->set_pattern("%v");
     context = std::make_unique<ServerContext>(options, AssistantConfig{}, logger);
     if (load) context->load_models(models);
@@ -81,9 +102,16 @@ struct TestServer {
     if (!key.empty()) c.set_bearer_token_auth(key.c_str());
     return c;
   }
-  std::string log_text() {
-    context->logger->flush();
-    return log.str();
+  std::string log_text() const { return log->text(); }
+  // The access log line of a request is written just after its response went out, on the server
+  // thread that served it: a test that has its response may not see the line yet. Waits up to 5 s.
+  std::string wait_for_log(const std::string& needle) const {
+    std::string text = log_text();
+    for (int i = 0; i < 500 && text.find(needle) == std::string::npos; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      text = log_text();
+    }
+    return text;
   }
 };
 

@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -51,17 +52,23 @@ float max_abs_diff(std::span<const float> a, std::span<const float> b) {
 // One voice call's sink calls, with the time each arrived.
 struct Recording {
   std::vector<std::vector<float>> chunks;
-  std::vector<double> seconds;
+  std::vector<double> seconds;  // process CPU seconds from the start to each chunk
 };
 
 Recording record(PiperVoice& voice, std::string_view text, size_t cancel_after = SIZE_MAX,
                  bool* completed = nullptr) {
   Recording recording;
-  const auto start = std::chrono::steady_clock::now();
+  // CPU time of this process, not wall time: what other processes do (a parallel ctest) must not
+  // change when a chunk counts as delivered.
+  const auto cpu_seconds = [] {
+    timespec t{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+  };
+  const double start = cpu_seconds();
   const bool done = voice.synthesize(text, [&](std::span<const float> samples) {
     recording.chunks.emplace_back(samples.begin(), samples.end());
-    recording.seconds.push_back(
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    recording.seconds.push_back(cpu_seconds() - start);
     return recording.chunks.size() < cancel_after;
   });
   if (completed != nullptr) *completed = done;
