@@ -28,6 +28,27 @@ class SndReader {
     file_ = sf_open(path.c_str(), SFM_READ, &info_);
     if (file_ == nullptr)
       fail(path, std::string("cannot open sound file (") + sf_strerror(nullptr) + ")");
+    // A throw below skips the destructor: close the handle here (found by fuzz_sound_file, a
+    // WAV header with 257 channels leaked libsndfile's whole SF_PRIVATE, ~32 KB).
+    try {
+      check_header(path);
+    } catch (...) {
+      sf_close(file_);
+      file_ = nullptr;
+      throw;
+    }
+  }
+  ~SndReader() {
+    if (file_ != nullptr) sf_close(file_);
+  }
+  SndReader(const SndReader&) = delete;
+  SndReader& operator=(const SndReader&) = delete;
+
+  SNDFILE* file() const { return file_; }
+  const SF_INFO& info() const { return info_; }
+
+ private:
+  void check_header(const std::string& path) const {
     if (info_.samplerate <= 0)
       fail(path, "invalid sample rate " + std::to_string(info_.samplerate));
     if (info_.channels <= 0 || info_.channels > 256) {
@@ -35,13 +56,8 @@ class SndReader {
     }
     if (info_.frames < 0) fail(path, "invalid frame count");
   }
-  ~SndReader() { sf_close(file_); }
-  SndReader(const SndReader&) = delete;
-  SndReader& operator=(const SndReader&) = delete;
 
-  SNDFILE* file() const { return file_; }
-  const SF_INFO& info() const { return info_; }
-
+ public:
   std::string format_name() const {
     SF_FORMAT_INFO major{}, minor{};
     major.format = info_.format & SF_FORMAT_TYPEMASK;

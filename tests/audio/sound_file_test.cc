@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <numbers>
@@ -213,6 +214,39 @@ TEST_F(SoundFileTest, HostileFrameCountIsRefused) {
   write_sound_file(file, make_stereo_tones(16000, 1000), FileEncoding::kWavPcm16);
   expect_error_naming(file, {.max_frames = 999});
   EXPECT_EQ(read_sound_file(file, {.max_frames = 1000}).frame_count(), 1000u);
+}
+
+// A header libsndfile accepts but we refuse (257 channels): a clear error naming the file and the
+// field, for probing and reading alike; the fuzz regression of the same file checks, under ASan,
+// that the refused handle is closed.
+TEST_F(SoundFileTest, TooManyChannelsIsRefusedWithTheCount) {
+  std::vector<char> wav = {'R', 'I', 'F', 'F', 0, 0, 0, 0, 'W', 'A', 'V', 'E', 'f', 'm', 't', ' ',
+                           16, 0, 0, 0, 1, 0, 1, 1,  // PCM, 257 channels
+                           0x40, 0x1f, 0, 0, 0, 0, 0, 0, 0, 0, 16, 0, 'd', 'a', 't', 'a', 0, 0, 0, 0};
+  const uint32_t byte_rate = 8000u * 257 * 2;
+  const uint16_t block_align = 257 * 2;
+  std::memcpy(&wav[28], &byte_rate, 4);
+  std::memcpy(&wav[32], &block_align, 2);
+  wav.resize(wav.size() + 257 * 2 * 4, 0);  // four frames
+  const uint32_t data_bytes = 257 * 2 * 4, riff_bytes = static_cast<uint32_t>(wav.size() - 8);
+  std::memcpy(&wav[40], &data_bytes, 4);
+  std::memcpy(&wav[4], &riff_bytes, 4);
+  const std::string file = path("257_channels.wav");
+  write_bytes(file, wav);
+  for (int probe = 0; probe < 2; ++probe) {
+    try {
+      if (probe) {
+        (void)probe_sound_file(file);
+      } else {
+        (void)read_sound_file(file);
+      }
+      ADD_FAILURE() << "a 257-channel file was accepted";
+    } catch (const Error& e) {
+      const std::string what = e.what();
+      EXPECT_NE(what.find(file), std::string::npos) << what;
+      EXPECT_NE(what.find("channel count 257"), std::string::npos) << what;
+    }
+  }
 }
 
 TEST(SharedSpeech, ReadsEspeakSample) {

@@ -220,6 +220,94 @@ def text_seeds(out):
             put(out, "hf_tokenizer", b"\1" + read(os.path.join(d, "tokenizer.model")) + SEP + tc_bytes, base)
 
 
+# ---- servers ------------------------------------------------------------------------------
+
+def wyoming_event(etype, data=None, payload=b"", inline=False):
+    header = {"type": etype, "version": "1.5.2"}
+    section = b""
+    if data is not None and inline:
+        header["data"] = data
+    elif data is not None:
+        section = json.dumps(data).encode()
+        header["data_length"] = len(section)
+    if payload:
+        header["payload_length"] = len(payload)
+    return json.dumps(header).encode() + b"\n" + section + payload
+
+
+def server_seeds(out):
+    # Wyoming: the conversations Home Assistant has with a speech service (first byte: how the
+    # stream is cut).
+    fmt = {"rate": 16000, "width": 2, "channels": 1}
+    pcm = struct.pack("<16h", *[(i * 2000) % 30000 - 15000 for i in range(16)])
+    streams = {
+        "describe": wyoming_event("describe"),
+        "ping": wyoming_event("ping", {"text": "hi"}, inline=True) + wyoming_event("ping"),
+        "transcribe": wyoming_event("transcribe", {"language": "en"}) +
+        wyoming_event("audio-start", fmt) + wyoming_event("audio-chunk", fmt, pcm) +
+        wyoming_event("audio-chunk", dict(fmt, channels=2), pcm) + wyoming_event("audio-stop"),
+        "detect": wyoming_event("detect", {"names": ["ok_nabu"]}) +
+        wyoming_event("audio-chunk", fmt, pcm) + wyoming_event("audio-stop"),
+        "synthesize": wyoming_event("synthesize", {"text": "Hello there.", "voice": {"name": "alloy"}}),
+        "bad_header": b"not json\n" + wyoming_event("describe"),
+        "data_not_object": b'{"type":"x","data_length":2}\n[]' + wyoming_event("ping"),
+        "negative_length": b'{"type":"audio-chunk","payload_length":-1}\n',
+    }
+    for i, (name, stream) in enumerate(streams.items()):
+        put(out, "wyoming", bytes([i * 41 % 256]) + stream, name)
+    # HTTP: requests for every route, as clients send them.
+    def request(method, path, body=b"", ctype=None, extra=b""):
+        head = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n".encode() + extra
+        if ctype:
+            head += f"Content-Type: {ctype}\r\n".encode()
+        if body or method == "POST":
+            head += f"Content-Length: {len(body)}\r\n".encode()
+        return head + b"\r\n" + body
+    chat = {"model": "parley", "messages": [{"role": "system", "content": "Be brief."},
+                                            {"role": "user", "content": "Hi"}],
+            "max_tokens": 4, "seed": 1, "temperature": 0.5, "stop": ["\n"]}
+    tools = dict(chat, tools=[{"type": "function", "function": {
+        "name": "set_timer", "parameters": {"type": "object", "properties": {"minutes": {"type": "integer"}}}}}])
+    wav = b"RIFF" + struct.pack("<I", 36 + len(pcm)) + b"WAVEfmt " + struct.pack(
+        "<IHHIIHH", 16, 1, 1, 16000, 32000, 2, 16) + b"data" + struct.pack("<I", len(pcm)) + pcm
+    boundary = "parleyfuzz"
+    def multipart(fields, file_bytes):
+        body = b""
+        for k, v in fields.items():
+            body += f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+        body += (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.wav"\r\n'
+                 "Content-Type: audio/wav\r\n\r\n").encode() + file_bytes + f"\r\n--{boundary}--\r\n".encode()
+        return body
+    mp = f"multipart/form-data; boundary={boundary}"
+    requests = {
+        "health": request("GET", "/health"),
+        "ready": request("GET", "/ready"),
+        "models": request("GET", "/v1/models"),
+        "metrics": request("GET", "/metrics"),
+        "kiosk": request("GET", "/"),
+        "stop": request("POST", "/v1/stop"),
+        "chat": request("POST", "/v1/chat/completions", json.dumps(chat).encode(), "application/json"),
+        "chat_stream": request("POST", "/v1/chat/completions",
+                               json.dumps(dict(chat, stream=True, stream_options={"include_usage": True})).encode(),
+                               "application/json"),
+        "chat_tools": request("POST", "/v1/chat/completions", json.dumps(tools).encode(), "application/json"),
+        "chat_bad_json": request("POST", "/v1/chat/completions", b'{"messages": [', "application/json"),
+        "speech": request("POST", "/v1/audio/speech",
+                          json.dumps({"model": "tts-1", "input": "Hi", "voice": "alloy",
+                                      "response_format": "wav"}).encode(), "application/json"),
+        "transcription": request("POST", "/v1/audio/transcriptions",
+                                 multipart({"model": "whisper-1", "response_format": "verbose_json",
+                                            "timestamp_granularities[]": "word"}, wav), mp),
+        "converse": request("POST", "/v1/converse", multipart({"voice": "alloy"}, wav), mp),
+        "converse_raw": request("POST", "/v1/converse", wav, "audio/wav"),
+        "auth": request("GET", "/v1/models", extra=b"Authorization: Bearer secret\r\n"),
+        "chunked": b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+                   b"Content-Type: application/json\r\n\r\n2\r\n{}\r\n0\r\n\r\n",
+    }
+    for name, r in requests.items():
+        put(out, "http_request", r, name)
+
+
 # ---- ONNX ---------------------------------------------------------------------------------
 
 def onnx_seeds(out):
@@ -241,6 +329,7 @@ def main():
     gguf_seeds(out)
     safetensors_seeds(out)
     text_seeds(out)
+    server_seeds(out)
     onnx_seeds(out)
     for target in sorted(os.listdir(out)):
         print(f"{target}: {len(os.listdir(os.path.join(out, target)))} seeds")
