@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "audio/error.h"
+#include "tests/common/file_size_limit.h"
 
 namespace parley::audio {
 namespace {
@@ -151,6 +152,49 @@ TEST_F(SoundFileTest, StreamingWriterAppendsBlocksAndIsAtomic) {
   }
   EXPECT_FALSE(fs::exists(abandoned));
   EXPECT_FALSE(fs::exists(abandoned + ".partial"));
+}
+
+// A full disk (tests/common/file_size_limit.h): no partial file may look complete.
+TEST_F(SoundFileTest, DiskFullLeavesNoFileThatLooksComplete) {
+  const SoundBuffer tones = make_stereo_tones(16000, 16000);  // 64 KB as 16-bit stereo PCM
+  for (FileEncoding encoding : {FileEncoding::kWavPcm16, FileEncoding::kFlacPcm24}) {
+    SCOPED_TRACE(static_cast<int>(encoding));
+    const std::string file = path(encoding == FileEncoding::kWavPcm16 ? "full.wav" : "full.flac");
+    // Whole-buffer write.
+    {
+      parley::test::FileSizeLimit limit(8 * 1024);
+      ASSERT_TRUE(limit.ok());
+      try {
+        write_sound_file(file, tones, encoding);
+        ADD_FAILURE() << "write_sound_file succeeded past the file size limit";
+      } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find(file), std::string::npos) << e.what();
+      }
+    }
+    EXPECT_FALSE(fs::exists(file));
+    EXPECT_FALSE(fs::exists(file + ".partial"));
+    // Streaming writer: the block that hits the limit (or finish()) throws; nothing is left.
+    {
+      parley::test::FileSizeLimit limit(8 * 1024);
+      ASSERT_TRUE(limit.ok());
+      bool threw = false;
+      try {
+        SoundFileWriter writer(file, 16000, 2, encoding);
+        const std::vector<float> block(tones.samples.begin(), tones.samples.begin() + 3200);
+        for (int i = 0; i < 10; ++i) writer.write(block);
+        writer.finish();
+      } catch (const Error& e) {
+        threw = true;
+        EXPECT_NE(std::string(e.what()).find(file), std::string::npos) << e.what();
+      }
+      EXPECT_TRUE(threw) << "the streaming writer did not report the full disk";
+    }
+    EXPECT_FALSE(fs::exists(file));
+    EXPECT_FALSE(fs::exists(file + ".partial"));
+  }
+  // With room again the same path is written normally.
+  write_sound_file(path("full.wav"), tones, FileEncoding::kWavPcm16);
+  EXPECT_EQ(read_sound_file(path("full.wav")).samples.size(), tones.samples.size());
 }
 
 TEST_F(SoundFileTest, WriterRejectsBadParameters) {

@@ -14,6 +14,7 @@
 
 #include "assistant/models/checksum.h"
 #include "kernels/error.h"
+#include "tests/common/file_size_limit.h"
 #include "tests/models/local_http_server.h"
 
 namespace parley::models {
@@ -111,6 +112,33 @@ TEST_F(DownloadTest, InterruptedTransferResumesWithRange) {
   std::vector<std::string> ranges = server_.ranges();
   ASSERT_EQ(ranges.size(), 2u);
   EXPECT_EQ(ranges[1], "bytes=" + std::to_string(kept) + "-");
+}
+
+// The disk fills up mid-download (tests/common/file_size_limit.h): a clear error naming the file,
+// nothing under the final name, and the bytes that fitted kept in .part so that the next run,
+// with room again, resumes and verifies.
+TEST_F(DownloadTest, DiskFullIsAClearErrorAndTheNextRunResumes) {
+  fs::path dest = dir_ / "model.bin";
+  {
+    parley::test::FileSizeLimit limit(kCutAfterBytes);
+    ASSERT_TRUE(limit.ok());
+    try {
+      download_file(server_.url("/file"), dest.string(), digest_, kPayloadBytes, options_);
+      FAIL() << "the full disk was not reported";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("write failed"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find(dest.string() + ".part"), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_FALSE(fs::exists(dest)) << "a partial file was left under the final name";
+  ASSERT_TRUE(fs::exists(dest.string() + ".part"));
+  EXPECT_LE(fs::file_size(dest.string() + ".part"), kCutAfterBytes);
+  DownloadResult result =
+      download_file(server_.url("/file"), dest.string(), digest_, kPayloadBytes, options_);
+  EXPECT_TRUE(result.verified);
+  EXPECT_GT(result.resumed_from_bytes, 0u);
+  EXPECT_EQ(read_all(dest), payload_);
+  EXPECT_FALSE(fs::exists(dest.string() + ".part"));
 }
 
 TEST_F(DownloadTest, RetriesWithinOneCallResumeToo) {
