@@ -14,8 +14,12 @@
 //     turns true (polled every 50 ms: a client that went away), with kClosed after close().
 //   * A lease's pool is used by one job at a time: its holder.
 //   * All members are thread-safe. The queue must outlive its leases.
+//   * When the last lease is returned and nobody waits, memory the model work freed is handed
+//     back to the system (glibc malloc_trim, at most once a second): an appliance's RSS stays
+//     flat over months of requests.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -76,6 +80,7 @@ class WorkQueue {
 
  private:
   void release(int worker);
+  void return_free_memory();
 
   std::vector<std::unique_ptr<kernels::ThreadPool>> pools_;
   int waiting_capacity_;
@@ -85,6 +90,7 @@ class WorkQueue {
   std::deque<uint64_t> line_;  // tickets of waiting callers, oldest first
   uint64_t next_ticket_ = 0;
   bool closed_ = false;
+  std::atomic<int64_t> last_trim_ms_{INT64_MIN / 2};
 };
 
 const char* to_string(WorkQueue::Status status);
