@@ -15,6 +15,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -61,7 +62,7 @@ std::vector<float> read_clip(const std::string& path, int rate) {
 // is spoken `barge_in_at` seconds after the first answer starts playing.
 struct ScriptedRun {
   const char* command = "converse";  // names the command in messages
-  std::vector<std::vector<float>> clips;
+  std::vector<std::shared_ptr<const std::vector<float>>> clips;  // a file given twice: one copy
   std::vector<float> barge_in;
   double barge_in_at = -1;
   VoiceAssistantOptions assistant;
@@ -72,7 +73,10 @@ void run_scripted_conversation(const ConverseOptions& o, const AssistantConfig& 
   const std::string trace_path = !o.trace.empty() ? o.trace : config.trace.file;
   TurnLog log(trace_path);  // before the pipeline: it outlives the pipeline's turn callbacks
   SimulatedClock clock(RealClock().wall_time());
-  ScriptedMicStream mic(audio::StreamConfig{.sample_rate_hz = rate}, size_t(rate) * 3600);
+  // What the speaker played is kept only for --out (an hour at most); without it nothing is
+  // recorded, so a long run (bench/converse_soak.py) does not grow by 64 KB per second spoken.
+  const size_t record_frames = o.out.empty() ? 0 : static_cast<size_t>(rate) * 3600;
+  ScriptedMicStream mic(audio::StreamConfig{.sample_rate_hz = rate}, record_frames);
   VoiceAssistantOptions assistant_options = run.assistant;
   assistant_options.half_duplex = assistant_options.half_duplex || o.half_duplex;
   VoiceAssistant assistant(config, {.asr = o.asr, .llm = o.llm, .voice = o.voice, .vad = o.vad}, mic,
@@ -103,7 +107,7 @@ void run_scripted_conversation(const ConverseOptions& o, const AssistantConfig& 
   driver.say(std::vector<float>(static_cast<size_t>(rate / 2), 0.0f));  // noise floor
   size_t expected = 0;
   for (size_t i = 0; i < run.clips.size(); ++i) {
-    driver.say(run.clips[i]);
+    driver.say(*run.clips[i]);
     ++expected;
     if (i == 0 && run.barge_in_at >= 0) {
       driver.run_until([&] { return pipeline.status().first_audio_out_us >= 0; }, o.max_turn_seconds);
@@ -138,7 +142,12 @@ void converse(const ConverseOptions& o) {
   const AssistantConfig config = load_effective_config(o.config, o.set);
   const int rate = config.devices.sample_rate_hz;
   ScriptedRun run;
-  for (const std::string& path : o.inputs) run.clips.push_back(read_clip(path, rate));
+  std::map<std::string, std::shared_ptr<const std::vector<float>>> loaded;
+  for (const std::string& path : o.inputs) {
+    auto& clip = loaded[path];
+    if (!clip) clip = std::make_shared<const std::vector<float>>(read_clip(path, rate));
+    run.clips.push_back(clip);
+  }
   if (o.barge_in_at >= 0) {
     run.barge_in = read_clip(o.barge_in, rate);
     run.barge_in_at = o.barge_in_at;
@@ -176,7 +185,7 @@ void demo(DemoOptions d) {
       if (clip.empty()) throw Error("demo: the voice " + d.question_voice + " said nothing for \"" + question + "\"");
       std::printf("question: \"%s\" spoken by %s (%.2f s)\n", question.c_str(), d.question_voice.c_str(),
                   static_cast<double>(clip.size()) / rate);
-      run.clips.push_back(std::move(clip));
+      run.clips.push_back(std::make_shared<const std::vector<float>>(std::move(clip)));
     }
   }
   try {
