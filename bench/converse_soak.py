@@ -22,6 +22,8 @@ import sys
 import tempfile
 import time
 
+from rss_growth import rss_growth_kib  # bench/rss_growth.py
+
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 QUESTIONS = [
     "What time is it?",
@@ -110,18 +112,7 @@ def main():
     failed = unfinished + len(errors) + max(0, args.turns - len(turns))
 
     after = [s for s in samples if s["turns"] >= args.warmup]
-    floor_growth_kib = trend_growth_kib = None
-    if len(after) >= 8:
-        q = len(after) // 4
-        floor_growth_kib = (min(s["rss_kib"] for s in after[-q:]) -
-                            min(s["rss_kib"] for s in after[:q]))
-        xs = [s["turns"] for s in after]
-        ys = [s["rss_kib"] for s in after]
-        mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
-        den = sum((x - mx) ** 2 for x in xs)
-        if den > 0:
-            slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / den
-            trend_growth_kib = round(slope * (xs[-1] - xs[0]))
+    floor_growth_kib, trend_growth_kib = rss_growth_kib(after, "turns")
     summary = {
         "bench": "converse_soak", "turns_asked": args.turns, "turns_traced": len(turns),
         "seconds": round(elapsed, 1), "exit": proc.returncode, "failed_turns": failed,

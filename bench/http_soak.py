@@ -35,6 +35,8 @@ import threading
 import time
 import uuid
 
+from rss_growth import rss_growth_kib  # bench/rss_growth.py
+
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 
@@ -259,21 +261,7 @@ def main():
             server.kill()
 
     after = [s for s in samples if s["requests"] >= args.warmup]
-    # A sample catches whatever requests are in flight (a transcription holds ~10 MB for a few
-    # ms), so single samples scatter by +-15 MB. Two measures of growth after the warm-up:
-    #   floor: the lowest sample of the last quarter minus the lowest of the first quarter — what
-    #          stays resident when little is in flight (the bar: < 2 MB);
-    #   trend: the least-squares slope over all samples times the span (in-flight noise included).
-    floor_growth_kib = trend_growth_kib = None
-    if len(after) >= 8:
-        q = len(after) // 4
-        floor_growth_kib = (min(s["rss_kib"] for s in after[-q:]) -
-                            min(s["rss_kib"] for s in after[:q]))
-        xs = [s["requests"] for s in after]
-        ys = [s["rss_kib"] for s in after]
-        mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
-        slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
-        trend_growth_kib = round(slope * (xs[-1] - xs[0]))
+    floor_growth_kib, trend_growth_kib = rss_growth_kib(after, "requests")
     peak_after = max((s["rss_kib"] for s in after), default=None)
     summary = {
         "bench": "http_soak", "requests": state["done"], "clients": args.clients,

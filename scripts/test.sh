@@ -67,11 +67,17 @@ fi
 
 # ---- TSan: the threaded parts ----
 if [ "$run_tsan" != 0 ]; then
-# The SPSC audio ring and every pipeline test (turn state, barge-in, queues, timers, the pipeline
-# with scripted engines). Only these executables are built, so ctest's labels select them.
+# The SPSC audio ring, every pipeline test (turn state, barge-in, queues, timers, the pipeline
+# with scripted engines) and the in-process server tests (HTTP routes, SSE, work queue, Wyoming,
+# the 50-client load test). Only these executables are built, so ctest's labels select them.
+# Not here: the server tests that start the `parley` binary or Node/Chromium as child processes
+# (serve_cli, openai_node, remote_backend, kiosk) — their threads live in other processes.
 tsan_tests=(audio_spsc_ring_test)
 for f in tests/pipeline/*_test.cc; do tsan_tests+=("pipeline_$(basename "$f" .cc)"); done
-stage "TSan ring and pipeline tests in build-tsan"
+for t in chat_server wyoming http_units audio_routes transcript_formats load; do
+  tsan_tests+=("server_${t}_test")
+done
+stage "TSan ring, pipeline and server tests in build-tsan"
 cmake -G Ninja -S . -B build-tsan -DCMAKE_BUILD_TYPE=Release -DPARLEY_SANITIZE_THREAD=ON \
   -DPARLEY_BUILD_BENCH=OFF
 cmake --build build-tsan -j "$jobs" --target "${tsan_tests[@]}"
@@ -82,7 +88,7 @@ export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}
 # 2026-12-05 in PipelineTest.RealEnginesRunOnTestdata; clean with one BLAS thread). Our own
 # threads (pipeline stages, kernels::ThreadPool, rings) are what this stage checks.
 OPENBLAS_NUM_THREADS=1 ctest --test-dir build-tsan --output-on-failure -j "$jobs" --timeout 1800 \
-  -L '^(audio|pipeline)$'
+  -L '^(audio|pipeline|server)$'
 unset TSAN_OPTIONS
 fi
 
