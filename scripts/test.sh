@@ -68,15 +68,24 @@ fi
 # ---- TSan: the threaded parts ----
 if [ "$run_tsan" != 0 ]; then
 # The SPSC audio ring, every pipeline test (turn state, barge-in, queues, timers, the pipeline
-# with scripted engines) and the in-process server tests (HTTP routes, SSE, work queue, Wyoming,
-# the 50-client load test). Only these executables are built, so ctest's labels select them.
-# Not here: the server tests that start the `parley` binary or Node/Chromium as child processes
-# (serve_cli, openai_node, remote_backend, kiosk) — their threads live in other processes.
+# with scripted engines) and the server tests whose threads are all ours: the work queue, event
+# bus and metrics from many threads (http_units), the Wyoming server on its own sockets and
+# threads (wyoming), transcript formats. Only these executables are built, so ctest's labels
+# select them.
+# Not here, each for its reason:
+#   * the tests served by cpp-httplib (chat_server, audio_routes, load): Debian's
+#     libcpp-httplib.so is not instrumented, and TSan reports races between two of its worker
+#     threads inside the std::regex objects it keeps in function-local statics (first use on one
+#     worker, later use on another behind a guard check TSan cannot see; seen 2026-12-06 in
+#     AudioHttp.ConcurrentRequestsShareOneWorker and ServerLoad.FiftyClients...: no frame of ours
+#     on either side, hidden symbols, so no suppression can name them, and ignoring the library
+#     with called_from_lib also hides its mutexes, which then gives false "unlock of an unlocked
+#     mutex" reports in our RemoteChat code). They run in the Release and ASan stages;
+#   * the tests that start `parley`, Node or Chromium as child processes (serve_cli,
+#     openai_node, remote_backend, kiosk): their threads live in other processes.
 tsan_tests=(audio_spsc_ring_test)
 for f in tests/pipeline/*_test.cc; do tsan_tests+=("pipeline_$(basename "$f" .cc)"); done
-for t in chat_server wyoming http_units audio_routes transcript_formats load; do
-  tsan_tests+=("server_${t}_test")
-done
+for t in http_units wyoming transcript_formats; do tsan_tests+=("server_${t}_test"); done
 stage "TSan ring, pipeline and server tests in build-tsan"
 cmake -G Ninja -S . -B build-tsan -DCMAKE_BUILD_TYPE=Release -DPARLEY_SANITIZE_THREAD=ON \
   -DPARLEY_BUILD_BENCH=OFF
