@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <string_view>
 
 #include "audio/error.h"
@@ -21,34 +22,14 @@ SNDFILE* as_sndfile(void* handle) {
   throw Error(path + ": " + what);
 }
 
-// Owns an SNDFILE* opened for reading.
+// Owns an SNDFILE* opened for reading. The handle is a member that closes itself, so a header
+// check that throws from the constructor still closes it (found by fuzz_sound_file: a WAV header
+// with 257 channels, rejected below, leaked libsndfile's whole SF_PRIVATE, ~32 KB).
 class SndReader {
  public:
   explicit SndReader(const std::string& path) : path_(path) {
-    file_ = sf_open(path.c_str(), SFM_READ, &info_);
-    if (file_ == nullptr)
-      fail(path, std::string("cannot open sound file (") + sf_strerror(nullptr) + ")");
-    // A throw below skips the destructor: close the handle here (found by fuzz_sound_file, a
-    // WAV header with 257 channels leaked libsndfile's whole SF_PRIVATE, ~32 KB).
-    try {
-      check_header(path);
-    } catch (...) {
-      sf_close(file_);
-      file_ = nullptr;
-      throw;
-    }
-  }
-  ~SndReader() {
-    if (file_ != nullptr) sf_close(file_);
-  }
-  SndReader(const SndReader&) = delete;
-  SndReader& operator=(const SndReader&) = delete;
-
-  SNDFILE* file() const { return file_; }
-  const SF_INFO& info() const { return info_; }
-
- private:
-  void check_header(const std::string& path) const {
+    file_.reset(sf_open(path.c_str(), SFM_READ, &info_));
+    if (!file_) fail(path, std::string("cannot open sound file (") + sf_strerror(nullptr) + ")");
     if (info_.samplerate <= 0)
       fail(path, "invalid sample rate " + std::to_string(info_.samplerate));
     if (info_.channels <= 0 || info_.channels > 256) {
@@ -56,8 +37,12 @@ class SndReader {
     }
     if (info_.frames < 0) fail(path, "invalid frame count");
   }
+  SndReader(const SndReader&) = delete;
+  SndReader& operator=(const SndReader&) = delete;
 
- public:
+  SNDFILE* file() const { return file_.get(); }
+  const SF_INFO& info() const { return info_; }
+
   std::string format_name() const {
     SF_FORMAT_INFO major{}, minor{};
     major.format = info_.format & SF_FORMAT_TYPEMASK;
@@ -77,7 +62,7 @@ class SndReader {
   // in that field on purpose; those are not truncation.
   bool header_claims_more_data() const {
     char log[8192] = {};
-    sf_command(file_, SFC_GET_LOG_INFO, log, sizeof(log));
+    sf_command(file_.get(), SFC_GET_LOG_INFO, log, sizeof(log));
     std::string_view text(log);
     for (size_t line_start = 0; line_start < text.size();) {
       size_t line_end = text.find('\n', line_start);
@@ -99,8 +84,11 @@ class SndReader {
 
  private:
   std::string path_;
+  struct Closer {
+    void operator()(SNDFILE* file) const { sf_close(file); }
+  };
   SF_INFO info_{};
-  SNDFILE* file_ = nullptr;
+  std::unique_ptr<SNDFILE, Closer> file_;
 };
 
 int sndfile_format(FileEncoding encoding) {

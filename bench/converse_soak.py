@@ -22,7 +22,7 @@ import sys
 import tempfile
 import time
 
-from rss_growth import rss_growth_kib  # bench/rss_growth.py
+from rss_growth import proc_status_kib, rss_growth_kib  # bench/rss_growth.py
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 QUESTIONS = [
@@ -35,14 +35,6 @@ QUESTIONS = [
     "How many minutes are in an hour?",
     "Thank you.",
 ]
-
-
-def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return None
 
 
 def count_lines(path):
@@ -81,10 +73,10 @@ def main():
     while proc.poll() is None:
         time.sleep(args.sample_seconds)
         try:
-            rss = rss_kib(proc.pid)
+            rss = proc_status_kib(proc.pid, "VmRSS").get("VmRSS")
         except FileNotFoundError:
             break
-        if rss is None:
+        if rss is None:  # a zombie has no VmRSS
             break
         turns = count_lines(trace)
         samples.append({"turns": turns, "seconds": round(time.time() - t0, 1), "rss_kib": rss})

@@ -35,7 +35,7 @@ import threading
 import time
 import uuid
 
-from rss_growth import rss_growth_kib  # bench/rss_growth.py
+from rss_growth import proc_status_kib, rss_growth_kib  # bench/rss_growth.py
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
@@ -44,16 +44,6 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def rss_kib(pid):
-    fields = {}
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            key, _, value = line.partition(":")
-            if key in ("VmRSS", "VmHWM", "Threads"):
-                fields[key] = int(value.split()[0])
-    return fields
 
 
 def make_wav(path):
@@ -175,7 +165,9 @@ def main():
             try:
                 c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
                 c.request("GET", "/ready")
-                if c.getresponse().status == 200:
+                ready = c.getresponse().status == 200
+                c.close()
+                if ready:
                     break
             except OSError:
                 pass
@@ -211,7 +203,7 @@ def main():
                     if len(state["errors"]) < 10:
                         state["errors"].append(error)
                 if state["done"] % args.sample_every == 0:
-                    m = rss_kib(server.pid)
+                    m = proc_status_kib(server.pid, "VmRSS", "Threads")
                     samples.append({"requests": state["done"], "seconds": round(time.time() - t0, 1),
                                     "rss_kib": m["VmRSS"], "threads": m["Threads"]})
                     print(f"  {state['done']:6d} requests  {samples[-1]['seconds']:7.1f} s  "

@@ -1,4 +1,4 @@
-"""RSS growth of a soak run (bench/http_soak.py, bench/converse_soak.py).
+"""RSS of a process and its growth over a soak run (bench/http_soak.py, bench/converse_soak.py).
 
 A sample of a busy process catches whatever work is in flight, so single samples scatter (by
 +-15 MB for `parley serve`). Two measures over the samples after the warm-up:
@@ -6,6 +6,17 @@ A sample of a busy process catches whatever work is in flight, so single samples
          resident when little is in flight (what the soaks' 2 MB bar is checked on);
   trend: the least-squares slope over all samples times the span they cover (noise included).
 """
+
+
+def proc_status_kib(pid, *keys):
+    """The named /proc/PID/status fields (VmRSS, Threads, ...) as integers, by name."""
+    fields = {}
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            key, _, value = line.partition(":")
+            if key in keys:
+                fields[key] = int(value.split()[0])
+    return fields
 
 
 def rss_growth_kib(samples, x_key, rss_key="rss_kib"):

@@ -13,12 +13,10 @@
 #      tests (the code that crosses threads), built alone.
 #   4. Fuzz smoke (scripts/fuzz.sh --smoke) when clang with libFuzzer is installed: every fuzz
 #      target replays its seeds and committed regressions, then a fixed number of seeded runs.
-# .ci/run runs all four (PARLEY_CI_SANITIZERS=1). Run end to end on 2026-12-06 on the 2-core
-# development machine: stage 1 844/844 (~8.5 min with its build, clean clone); stage 2 846 tests,
-# 845 passed + 1 skipped by design, suite 241 s after a 39 min build that shared the cores with
-# other jobs (GCC compiles ~2x slower with ASan+UBSan); stage 3 clean (~15 min build beside other
-# jobs, 1 min of tests); stage 4 17/17 clean in 9.6 min with its clang build. The whole of it on a
-# clean clone (.ci/run, idle machine): 55 min — stages 11 / 31 / 5.5 / 7 min.
+# .ci/run runs all four (PARLEY_CI_SANITIZERS=1). Clean clone on the idle 2-core development
+# machine, 2026-12-06, packages already installed: 55 min — stage 1 11 min (849/849), stage 2
+# 31 min (27 build, GCC compiles ~2x slower with ASan+UBSan; 4 min suite, 846/846 with one test
+# skipped by design), stage 3 5.5 min (125/125), stage 4 7 min (17/17 targets clean).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build_dir=${BUILD_DIR:-build}

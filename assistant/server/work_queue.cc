@@ -113,7 +113,7 @@ void WorkQueue::return_free_memory() {
 #if defined(__GLIBC__)
   // Model work frees tens of MB of activations and arenas on the request threads; glibc keeps
   // those pages in its per-thread arenas, and as cpp-httplib hands requests to ever more
-  // threads the process grew by ~50 MB over a 20,000-request soak (bench/http_soak.py) while
+  // threads the process grew by 64 MB over a 20,000-request soak (bench/http_soak.py) while
   // the live heap stayed flat (heaptrack). Trimming when the queue goes idle returns them; at
   // most once a second, so a busy server pays nothing per request.
   const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
