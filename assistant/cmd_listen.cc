@@ -26,6 +26,7 @@
 
 #include "assistant/commands.h"
 #include "assistant/core/config.h"
+#include "assistant/core/device_watch.h"
 #include "assistant/core/turn_state.h"
 #include "assistant/core/turn_trace.h"
 #include "assistant/speech_output.h"
@@ -135,12 +136,22 @@ void listen(const ListenOptions& o) {
 
   pipeline.start();
   stream->start();
-  const auto start = std::chrono::steady_clock::now();
   std::string last_status;
+  // A device that vanishes (headset unplugged) stops the reply being spoken and is reopened.
+  DeviceWatch watch(
+      *stream, clock,
+      [&](const std::string& line) {
+        if (terminal) std::fputs("\r\033[K", stderr);
+        std::fprintf(stderr, "listen: %s\n", line.c_str());
+        last_status.clear();  // the status line was overwritten: show it again
+      },
+      [&] { pipeline.stop_speaking(); });
+  const auto start = std::chrono::steady_clock::now();
   TurnState last_state = TurnState::kListening;
   while (!g_interrupted.load()) {
     if (o.seconds > 0 && std::chrono::steady_clock::now() - start >= std::chrono::duration<double>(o.seconds)) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    watch.poll();
     const PipelineStatus status = pipeline.status();
     log.drain([&](const TurnResult& r) {
       if (terminal) std::fputs("\r\033[K", stderr);
@@ -166,9 +177,10 @@ void listen(const ListenOptions& o) {
   log.drain(print_turn);
   for (const std::string& error : pipeline.errors()) std::fprintf(stderr, "error: %s\n", error.c_str());
   const audio::StreamCounters counters = stream->counters();
-  std::fprintf(stderr, "listen: %zu turns; %llu capture overflows, %llu playback underruns\n", log.finished(),
-               static_cast<unsigned long long>(counters.capture_overflow_samples),
-               static_cast<unsigned long long>(counters.playback_underruns));
+  std::fprintf(stderr, "listen: %zu turns; %llu capture overflows, %llu playback underruns; device lost %lld times\n",
+               log.finished(), static_cast<unsigned long long>(counters.capture_overflow_samples),
+               static_cast<unsigned long long>(counters.playback_underruns),
+               static_cast<long long>(watch.status().losses));
   if (simulated_stream != nullptr && !o.simulated_output.empty()) {
     audio::write_sound_file(o.simulated_output, {simulated_stream->recorded_playback(), rate, 1},
                             audio::FileEncoding::kWavPcm16);

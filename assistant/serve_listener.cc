@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "assistant/core/device_watch.h"
 #include "assistant/core/turn_state.h"
 #include "audio/portaudio_device.h"
 #include "audio/resampler.h"
@@ -97,8 +98,24 @@ void ServeListener::watch_status() {
   int64_t last_finals = 0;
   int64_t last_heard = 0;
   context_.events.publish("listening", {{"source", "device"}});
+  // A device that vanishes stops the reply being spoken, is reopened, and is reported.
+  DeviceWatch watch(
+      *stream_, clock_, [this](const std::string& line) { context_.logger->warn("listen: {}", line); },
+      [this] {
+        assistant_->pipeline().stop_speaking();
+        context_.metrics.counter("parley_errors_total", "Errors by kind", {{"kind", "device_lost"}}).inc();
+        context_.events.publish("device", {{"source", "device"}, {"state", "lost"}});
+      });
+  int64_t last_recoveries = 0;
   while (!stopping_.load()) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    watch.poll();
+    if (watch.status().recoveries != last_recoveries) {
+      last_recoveries = watch.status().recoveries;
+      context_.events.publish("device", {{"source", "device"},
+                                         {"state", "back"},
+                                         {"outage_ms", watch.status().last_outage_us / 1000}});
+    }
     const PipelineStatus s = assistant_->pipeline().status();
     if (s.state == TurnState::kHearing && s.partial != last_partial && !s.partial.empty())
       context_.events.publish("partial", {{"source", "device"}, {"text", s.partial}});

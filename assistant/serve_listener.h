@@ -2,7 +2,10 @@
 // (or the simulated device) inside the server, publishing its turn on the server's event bus so
 // the kiosk page shows conversations held at the device:
 //   listening / partial {text} / final {text} / thinking / speaking / barge_in, and at the end of
-//   each turn "trace" {turn, transcript, reply, interrupted, stages_ms{...}}.
+//   each turn "trace" {turn, transcript, reply, interrupted, stages_ms{...}}. A sound device that
+//   vanishes is watched (DeviceWatch): "device" {state: lost}, the reply being spoken stops,
+//   parley_errors_total{kind="device_lost"} counts it; once reopened "device" {state: back,
+//   outage_ms}.
 // POST /v1/stop (the page's Stop button) calls the pipeline's stop_speaking().
 //
 // Usage (cmd_serve.cc)

@@ -19,6 +19,7 @@
 //   playback_underruns         blocks the playback ring could fill only partly (a completely
 //                              empty ring is idle silence, not an underrun)
 //   backend_input_overflows / backend_output_underflows   xruns reported by the driver
+//   recoveries                 times check_and_recover() reopened a device that had stopped
 //
 // Usage
 //   StreamConfig config{.sample_rate_hz = 16000, .capture_channels = 1, .playback_channels = 1};
@@ -84,6 +85,12 @@ class AudioStream {
   virtual bool is_running() const = 0;
   // Human-readable device description for logs.
   virtual std::string description() const = 0;
+  // Recovery of a device that stopped by itself (unplugged, driver error) while it was wanted
+  // running: one reopen attempt, no waiting, never throws; the reason of a failed attempt goes to
+  // the device's log. Returns true when the stream runs afterwards. A device that was stopped on
+  // purpose (or never started) stays stopped: false. The owner calls it periodically from one
+  // control thread (assistant's DeviceWatch), never from the device side.
+  virtual bool check_and_recover() { return is_running(); }
 
   const StreamConfig& config() const { return config_; }
   SpscRing<float>& capture() { return *capture_ring_; }    // requires capture_channels > 0

@@ -281,9 +281,25 @@ std::string PortAudioStream::description() const {
 bool PortAudioStream::check_and_recover() {
   if (!wanted_running_) return false;
   if (is_running()) return true;
-  log_("PortAudio: stream " + opened_description_ + " stopped unexpectedly; reopening");
-  close_stream();
-  open_and_start_with_retry();
+  if (stream_ != nullptr) {
+    log_("PortAudio: stream " + opened_description_ + " stopped unexpectedly; reopening");
+    close_stream();
+  }
+  try {
+    // PortAudio lists devices once, at initialization: a replugged USB device is only found after
+    // a fresh Pa_Initialize, possible when no other stream in the process holds the library.
+    if (library_.use_count() <= 1) {
+      library_.reset();
+      library_ = acquire_library();
+    }
+    open_and_start_once();
+  } catch (const Error& error) {
+    if (error.what() != last_recovery_error_) log_(std::string(error.what()) + " — will retry");
+    last_recovery_error_ = error.what();
+    return false;
+  }
+  last_recovery_error_.clear();
+  log_("PortAudio: reopened " + opened_description_);
   note_recovery();
   return true;
 }

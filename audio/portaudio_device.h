@@ -9,7 +9,8 @@
 //   * Recovery: start() retries a failing open with exponential backoff (RetryPolicy), logging
 //     one line per failure through the log callback. check_and_recover(), called periodically by
 //     the owner (never from the callback), notices a stream that stopped by itself (device
-//     unplugged, driver error) and reopens it the same way; counters().recoveries counts it.
+//     unplugged, driver error) and makes one reopen attempt without waiting — the owner paces the
+//     attempts (assistant's DeviceWatch); counters().recoveries counts the successes.
 //   * Pa_Initialize/Pa_Terminate are reference-counted inside; all functions here except the
 //     callback are for one control thread.
 //
@@ -64,9 +65,9 @@ class PortAudioStream final : public AudioStream {
   bool is_running() const override;
   std::string description() const override;
 
-  // Reopens the stream with backoff when it stopped without stop() being called. Returns true
-  // when the stream is running afterwards. Throws parley::audio::Error when all attempts fail.
-  bool check_and_recover();
+  // AudioStream::check_and_recover: one reopen attempt when the stream stopped without stop()
+  // being called; a failed attempt is logged (once per distinct reason) and returns false.
+  bool check_and_recover() override;
 
  private:
   void open_and_start_once();  // throws Error
@@ -82,6 +83,7 @@ class PortAudioStream final : public AudioStream {
   void* stream_ = nullptr;         // PaStream*
   bool wanted_running_ = false;
   std::string opened_description_;
+  std::string last_recovery_error_;  // logged once until the reason changes
 };
 
 }  // namespace parley::audio

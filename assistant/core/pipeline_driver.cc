@@ -26,6 +26,15 @@ void ScriptedMicStream::run_block(std::span<const float> input) {
                    output_.begin() + static_cast<std::ptrdiff_t>(std::min(room, output_.size())));
 }
 
+bool ScriptedMicStream::check_and_recover() {
+  if (!wanted_ || !present_) return false;
+  if (!running_) {
+    running_ = true;
+    note_recovery();
+  }
+  return true;
+}
+
 ConversationDriver::ConversationDriver(Pipeline& pipeline, ScriptedMicStream& stream,
                                        SimulatedClock& clock, DrivePacing pacing)
     : pipeline_(pipeline), stream_(stream), clock_(clock), pacing_(pacing) {
@@ -57,7 +66,7 @@ void ConversationDriver::step() {
   std::copy_n(queued_.begin(), take, block_.begin());
   std::fill(block_.begin() + static_cast<std::ptrdiff_t>(take), block_.end(), 0.0f);
   queued_.erase(queued_.begin(), queued_.begin() + static_cast<std::ptrdiff_t>(take));
-  stream_.run_block(block_);
+  if (stream_.delivering()) stream_.run_block(block_);
   clock_.advance_us(block_us_);
   pipeline_.notify();
 }

@@ -48,10 +48,20 @@ class ScriptedMicStream final : public audio::AudioStream {
   // Throws parley::audio::Error for an invalid config.
   ScriptedMicStream(const audio::StreamConfig& config, size_t max_recorded_frames);
 
-  void start() override { running_ = true; }
-  void stop() override { running_ = false; }
+  void start() override { wanted_ = running_ = true; }
+  void stop() override { wanted_ = running_ = false; }
   bool is_running() const override { return running_; }
   std::string description() const override { return "scripted microphone (simulated)"; }
+  // Reopens the device after unplug() once plug_in() made it present again.
+  bool check_and_recover() override;
+
+  // Fault injection: the device vanishes (stops by itself, blocks stop running, reopening fails)
+  // until plug_in() makes it present again; only check_and_recover() restarts it.
+  void unplug() { present_ = false, running_ = false; }
+  void plug_in() { present_ = true; }
+  // Blocks run: the device is present and not waiting to be reopened (a stream that was never
+  // started runs too, as the driver's tests expect).
+  bool delivering() const { return present_ && (running_ || !wanted_); }
 
   // One device block: `input` holds frames_per_block samples (capture channels interleaved).
   void run_block(std::span<const float> input);
@@ -60,6 +70,8 @@ class ScriptedMicStream final : public audio::AudioStream {
 
  private:
   bool running_ = false;
+  bool wanted_ = false;
+  bool present_ = true;
   size_t max_recorded_;
   std::vector<float> output_;
   std::vector<float> recorded_;
@@ -74,7 +86,8 @@ class ConversationDriver {
   void say(std::span<const float> clip);
   bool microphone_idle() const { return queued_.empty(); }
 
-  // Runs one device block.
+  // Runs one device block; while the stream is not delivering (unplugged), only the clock moves and
+  // what was queued on the microphone is lost, as a person's words are while a mic is unplugged.
   void step();
   // Runs blocks until done() is true (checked before each block); false after max_seconds of
   // simulated time without it.

@@ -13,6 +13,7 @@
 //   error      a request failed                {request_id, message}
 //   listening / partial / final / speaking / barge_in / tool / timer / trace: published by the
 //              voice pipeline and converse routes ({text}, {name, arguments, result}, ...).
+//   device     the sound device of `serve --listen` vanished or came back {state, outage_ms}
 //
 // Contracts
 //   * publish() never blocks: each subscriber has a bounded buffer (capacity at subscribe());

@@ -2,11 +2,21 @@
 
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstring>
 #include <cstdint>
 #include <cstdio>
 #include <fstream>
 #include <string>
-#include <unistd.h>
+#include <thread>
+#include <vector>
 
 #include "kernels/error.h"
 
@@ -70,6 +80,163 @@ TEST(MappedFile, EmptyFileMapsToNothing) {
   MappedFile file(path);
   EXPECT_EQ(file.size(), 0u);
   EXPECT_THROW(file.region(0, 1, "header"), Error);
+  std::remove(path.c_str());
+}
+
+// --- Faults: the file changes on disk while it is mapped. ---
+
+std::vector<uint8_t> pattern(size_t bytes, uint8_t seed) {
+  std::vector<uint8_t> data(bytes);
+  for (size_t i = 0; i < bytes; ++i) data[i] = static_cast<uint8_t>(i * 31 + seed + i / 4096);
+  return data;
+}
+
+void write_file(const std::string& path, const std::vector<uint8_t>& data) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
+}
+
+// Runs `child` in a forked process (another process, as a person's `cp` would be) and waits for
+// it; false when it has not finished after `seconds` (the writer is still held by the lease).
+// Leases are on unless an administrator turned them off (fs.leases-enable); files we create are
+// ours, so taking one must then succeed.
+bool leases_enabled() {
+  std::ifstream in("/proc/sys/fs/leases-enable");
+  int enabled = 1;
+  in >> enabled;
+  return enabled != 0;
+}
+
+bool run_in_child_process(void (*child)(const char*), const std::string& path, double seconds) {
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    child(path.c_str());
+    ::_exit(0);
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  int status = 0;
+  while (::waitpid(pid, &status, WNOHANG) == 0) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, &status, 0);
+      return false;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+// `cp other.gguf model.gguf`: truncate to nothing, then write something shorter.
+void rewrite_shorter(const char* path) {
+  const int fd = ::open(path, O_WRONLY | O_TRUNC);
+  if (fd < 0) ::_exit(2);
+  if (::write(fd, "new", 3) != 3) ::_exit(3);
+  ::close(fd);
+}
+
+void truncate_to_100(const char* path) {
+  if (::truncate(path, 100) != 0) ::_exit(2);
+}
+
+TEST(MappedFile, RewrittenInPlaceWhileMappedKeepsTheValidatedContents) {
+  const std::string path = temp_path("rewrite.bin");
+  const std::vector<uint8_t> original = pattern(3 << 20, 7);
+  write_file(path, original);
+  MappedFile file(path);
+  if (!leases_enabled()) GTEST_SKIP() << "fs.leases-enable is 0: mappings are unguarded here";
+  ASSERT_TRUE(file.lease_held()) << path;
+  const uint8_t* before = file.data();
+  // The writer finishes (the lease was released once the copy was made) ...
+  ASSERT_TRUE(run_in_child_process(rewrite_shorter, path, 10.0));
+  EXPECT_TRUE(file.detached());
+  EXPECT_FALSE(file.lease_held());
+  // ... the file on disk is the new one ...
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_size, 3);
+  // ... and every byte of the mapping, past the new end of file included, is still the original
+  // at the same address (without the copy these reads would be SIGBUS).
+  EXPECT_EQ(file.data(), before);
+  EXPECT_EQ(std::vector<uint8_t>(file.data(), file.data() + file.size()), original);
+  MappedFile reopened(path);  // a new load sees the new file
+  EXPECT_EQ(reopened.size(), 3u);
+  std::remove(path.c_str());
+}
+
+TEST(MappedFile, TruncatedWhileReadByOtherThreadsNeverReadsPastTheEnd) {
+  const std::string path = temp_path("truncate.bin");
+  const std::vector<uint8_t> original = pattern(1 << 20, 3);
+  write_file(path, original);
+  MappedFile file(path);
+  if (!leases_enabled()) GTEST_SKIP() << "fs.leases-enable is 0: mappings are unguarded here";
+  ASSERT_TRUE(file.lease_held()) << path;
+  uint64_t expected = 0;
+  for (uint8_t b : original) expected += b;
+  std::atomic<bool> stop{false};
+  std::atomic<int> bad_sums{0};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 2; ++t) {
+    readers.emplace_back([&] {
+      while (!stop.load()) {
+        uint64_t sum = 0;
+        for (size_t i = 0; i < file.size(); ++i) sum += file.data()[i];
+        if (sum != expected) bad_sums.fetch_add(1);
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  const bool finished = run_in_child_process(truncate_to_100, path, 10.0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  stop.store(true);
+  for (std::thread& t : readers) t.join();
+  ASSERT_TRUE(finished);
+  EXPECT_TRUE(file.detached());
+  EXPECT_EQ(bad_sums.load(), 0);
+  std::remove(path.c_str());
+}
+
+TEST(MappedFile, RewrittenInPlaceByThisProcessToo) {
+  const std::string path = temp_path("self.bin");
+  const std::vector<uint8_t> original = pattern(1 << 20, 5);
+  write_file(path, original);
+  MappedFile file(path);
+  if (!leases_enabled()) GTEST_SKIP() << "fs.leases-enable is 0";
+  ASSERT_TRUE(file.lease_held()) << path;
+  const auto start = std::chrono::steady_clock::now();
+  write_file(path, pattern(10, 6));  // the lease breaks on our own open(O_TRUNC)
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  EXPECT_TRUE(file.detached());
+  EXPECT_EQ(std::vector<uint8_t>(file.data(), file.data() + file.size()), original);
+  std::remove(path.c_str());
+}
+
+TEST(MappedFile, ReplacedByRenameKeepsTheOldFileMapped) {
+  const std::string path = temp_path("rename.bin");
+  const std::string next = temp_path("rename.next");
+  const std::vector<uint8_t> original = pattern(100'000, 1);
+  write_file(path, original);
+  MappedFile file(path);
+  write_file(next, pattern(5, 2));
+  ASSERT_EQ(std::rename(next.c_str(), path.c_str()), 0);  // how `parley models` installs a file
+  EXPECT_FALSE(file.detached());  // no writer touched the mapped inode: nothing to copy
+  EXPECT_EQ(std::vector<uint8_t>(file.data(), file.data() + file.size()), original);
+  MappedFile reopened(path);
+  EXPECT_EQ(reopened.size(), 5u);
+  std::remove(path.c_str());
+}
+
+TEST(MappedFile, ALeaseDoesNotOutliveItsMapping) {
+  const std::string path = temp_path("release.bin");
+  write_file(path, pattern(4096, 9));
+  {
+    MappedFile file(path);
+    if (!leases_enabled()) GTEST_SKIP() << "fs.leases-enable is 0";
+    ASSERT_TRUE(file.lease_held()) << path;
+  }
+  // A writer must not be held by a lease of a mapping that is gone.
+  const int fd = ::open(path.c_str(), O_WRONLY | O_TRUNC | O_NONBLOCK);
+  EXPECT_GE(fd, 0) << std::strerror(errno);
+  if (fd >= 0) ::close(fd);
   std::remove(path.c_str());
 }
 

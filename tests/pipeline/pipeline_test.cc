@@ -13,6 +13,7 @@
 
 #include "asr/energy_vad.h"
 #include "assistant/core/assistant_tools.h"
+#include "assistant/core/device_watch.h"
 #include "assistant/core/pipeline_driver.h"
 
 namespace parley::assistant {
@@ -187,6 +188,86 @@ TEST(PipelineTest, BargeInStopsPlaybackCancelsLlmAndKeepsHeardText) {
   EXPECT_EQ(history[3].content, "stop");
   EXPECT_EQ(history[4].content, "Okay.");
   EXPECT_EQ(rig.turns[1].trace.reply, "Okay.");
+}
+
+// Fault: the sound device vanishes while a reply is being spoken and comes back 1.5 s later. The
+// DeviceWatch notices, stops the reply (the listener heard only its start; the history keeps that
+// part), reopens the device within about a second of its return, and the next turn runs normally.
+TEST(PipelineTest, DeviceLostMidReplyIsReopenedAndTheNextTurnWorks) {
+  const std::string long_reply =
+      "Once upon a time there was a little robot, who lived in a kitchen and made tea for "
+      "everyone. Every morning it woke up early, boiled the water, and sang a song about the "
+      "weather while the cups warmed up on the shelf by the window.";
+  Rig rig({"tell me a story", "what time is it"},
+          [&](const std::vector<llm::ChatMessage>& m) {
+            return last_content(m, "user") == "what time is it" ? std::string("It is seven.")
+                                                                : long_reply;
+          },
+          /*token_us=*/150'000);
+  rig.mic.start();  // a device the command opened (the watch only guards a running device)
+  std::vector<std::string> log;
+  DeviceWatch watch(rig.mic, rig.clock, [&](const std::string& line) { log.push_back(line); },
+                    [&] { rig.pipeline->stop_speaking(); });
+  // The command's control loop: the watch looks at the device before every block.
+  const auto run_watched = [&](const std::function<bool()>& done, double seconds) {
+    return rig.driver->run_until(
+        [&] {
+          watch.poll();
+          return done();
+        },
+        seconds);
+  };
+  rig.driver->say(speech(0.8, 2));
+  ASSERT_TRUE(run_watched([&] { return rig.pipeline->status().first_audio_out_us >= 0; }, 20));
+  run_watched([] { return false; }, 1.0);
+  const size_t played_before_loss = rig.mic.recorded_playback().size();
+
+  rig.mic.unplug();
+  run_watched([] { return false; }, 1.5);
+  EXPECT_TRUE(watch.status().lost);
+  EXPECT_EQ(watch.status().losses, 1);
+  EXPECT_EQ(rig.mic.recorded_playback().size(), played_before_loss);  // nothing ran meanwhile
+  EXPECT_EQ(rig.brain.cancelled_replies(), 1);  // the reply was stopped at once (LLM still writing)
+
+  rig.mic.plug_in();
+  const double back_at = rig.driver->now_seconds();
+  ASSERT_TRUE(run_watched([&] { return !watch.status().lost; }, 3.0));
+  EXPECT_LE(rig.driver->now_seconds() - back_at, 1.05);  // the bound is 2 s
+  EXPECT_EQ(watch.status().recoveries, 1);
+  EXPECT_EQ(rig.mic.counters().recoveries, 1u);
+  EXPECT_NEAR(static_cast<double>(watch.status().last_outage_us) * 1e-6, 1.5 + 0.5, 0.55);
+  ASSERT_EQ(log.size(), 2u);
+  EXPECT_NE(log[0].find("sound device lost"), std::string::npos) << log[0];
+  EXPECT_NE(log[1].find("sound device back after"), std::string::npos) << log[1];
+  const size_t at_recovery = rig.mic.recorded_playback().size();
+
+  // The cut turn ends once the device confirms the flush; then the next question is answered.
+  ASSERT_TRUE(rig.run_turns(1, 5));
+  const size_t before_second = rig.mic.recorded_playback().size();
+  rig.driver->say(speech(0.8, 4));
+  ASSERT_TRUE(rig.run_turns(2, 30));
+  ASSERT_EQ(rig.turns.size(), 2u);
+  EXPECT_EQ(rig.turns[1].trace.transcript, "what time is it");
+  EXPECT_EQ(rig.turns[1].trace.reply, "It is seven.");
+  EXPECT_FALSE(rig.turns[1].trace.interrupted);
+  // The speaker recording has no blocks for the outage: nothing of the first reply after the
+  // device came back (flushed), then the whole second reply.
+  const std::vector<float>& played = rig.mic.recorded_playback();
+  size_t loud_after_recovery = 0, loud_second = 0;
+  for (size_t i = at_recovery; i < before_second; ++i) loud_after_recovery += played[i] != 0.0f;
+  for (size_t i = before_second; i < played.size(); ++i) loud_second += played[i] != 0.0f;
+  EXPECT_EQ(loud_after_recovery, 0u);
+  EXPECT_GT(static_cast<int64_t>(loud_second), rig.voice.samples_for("It is seven.") / 2);
+  // History: the heard start of the story, then the second exchange whole.
+  const auto history = rig.pipeline->history();
+  ASSERT_GE(history.size(), 5u);
+  EXPECT_EQ(history[2].role, "assistant");
+  EXPECT_FALSE(history[2].content.empty());
+  EXPECT_LT(history[2].content.size(), long_reply.size());
+  EXPECT_EQ(long_reply.substr(0, history[2].content.size()), history[2].content);
+  EXPECT_EQ(history[3].content, "what time is it");
+  EXPECT_EQ(history[4].content, "It is seven.");
+  EXPECT_TRUE(rig.pipeline->errors().empty());
 }
 
 TEST(PipelineTest, TimerToolIsSetThenAnnouncedAloudWhenDue) {

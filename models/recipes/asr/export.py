@@ -125,6 +125,75 @@ def export_fp32(model: Transducer, tokens: List[str], out_dir: str, comment: str
     write_tokens(tokens, os.path.join(out_dir, "tokens.txt"))
 
 
+def read_tokens(path: str) -> List[str]:
+    with open(path, encoding="utf-8") as f:
+        return [line.rsplit(" ", 1)[0] for line in f if line.strip()]
+
+
+def load_exported_weights(model: Transducer, onnx_dir: str) -> None:
+    """Loads the weights of an fp32 export (encoder/decoder/joiner.onnx) back into `model`, whose
+    config must match the export's; the inverse of export_fp32, for warm-starting training.
+
+    torch.onnx.export renames and reshapes what it folds: Linear weights become anonymous
+    transposed MatMul initializers and an LSTM's two biases one summed Add initializer. The map is
+    found by exporting `model` itself (random weights) and matching every initializer of that
+    probe to the parameter (or transposed parameter, or sum of two biases) it equals; it is then
+    applied to the shipped export. Raises ValueError naming the file and initializer that does not
+    fit."""
+    import copy
+    import tempfile
+    # The probe gets distinct random values everywhere: the exporter merges equal initializers
+    # (fresh LayerNorm weights are all ones), which would hide the map.
+    probe_model = copy.deepcopy(model)
+    gen = torch.Generator().manual_seed(7)
+    with torch.no_grad():
+        for tensor in probe_model.state_dict().values():
+            if tensor.is_floating_point():
+                tensor.copy_(torch.randn(tensor.shape, generator=gen))
+    state = {k: v.clone() for k, v in probe_model.state_dict().items()}
+    assigned = set()
+    with tempfile.TemporaryDirectory() as probe_dir:
+        export_fp32(probe_model, ["x"] * model.cfg.vocab_size, probe_dir, "probe")
+        for part in ("encoder", "decoder", "joiner"):
+            path = os.path.join(onnx_dir, f"{part}.onnx")
+            probe = {t.name: numpy_helper.to_array(t)
+                     for t in onnx.load(os.path.join(probe_dir, f"{part}.onnx")).graph.initializer}
+            shipped = {t.name: numpy_helper.to_array(t) for t in onnx.load(path).graph.initializer}
+            if set(probe) != set(shipped):
+                raise ValueError(f"{path}: initializers differ from this model's export "
+                                 f"({sorted(set(probe) ^ set(shipped))[:4]}...): other dimensions?")
+            for name, value in probe.items():
+                target = torch.from_numpy(np.array(shipped[name], dtype=np.float32))
+                if name in state:
+                    if tuple(state[name].shape) != tuple(target.shape):
+                        raise ValueError(f"{path}: {name} has shape {tuple(target.shape)}, "
+                                         f"the model {tuple(state[name].shape)}")
+                    state[name].copy_(target)
+                    assigned.add(name)
+                    continue
+                v = torch.from_numpy(np.array(value, dtype=np.float32))
+                match = [k for k, p in state.items() if k not in assigned and p.dim() == 2 and
+                         tuple(p.t().shape) == tuple(v.shape) and torch.equal(p.t(), v)]
+                if len(match) == 1:
+                    state[match[0]].copy_(target.t())
+                    assigned.add(match[0])
+                    continue
+                pairs = [(a, b) for a in state for b in state
+                         if a < b and a not in assigned and b not in assigned and
+                         state[a].dim() == 1 and state[a].shape == state[b].shape == v.shape and
+                         torch.allclose(state[a] + state[b], v, atol=1e-6)]
+                if len(pairs) != 1:
+                    raise ValueError(f"{path}: initializer {name} {tuple(v.shape)} matches "
+                                     f"{len(match) or len(pairs)} parameters of the model")
+                state[pairs[0][0]].copy_(target)  # the folded sum, kept in one of the two biases
+                state[pairs[0][1]].zero_()
+                assigned.update(pairs[0])
+    missing = [k for k in state if k not in assigned]
+    if missing:
+        raise ValueError(f"{onnx_dir}: no initializer for {missing}")
+    model.load_state_dict(state)
+
+
 # ---------------------------------------------------------------------------------------------
 # Dynamic int8 quantisation (onnxruntime's "QInt8 weights, uint8 activations" scheme, with
 # per-output-column weight scales applied by the dequantising Mul after MatMulInteger).

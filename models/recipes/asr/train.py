@@ -203,6 +203,10 @@ def main() -> None:
                     help="curriculum: train on the shortest utterances until this step")
     ap.add_argument("--short-utts", type=int, default=3000,
                     help="curriculum: how many of the shortest utterances")
+    ap.add_argument("--init-onnx", metavar="DIR",
+                    help="start from the weights of an fp32 export (e.g. models/asr) instead of "
+                         "random ones; the vocabulary must be the same. Use with "
+                         "--flat-start-steps 0 --short-steps 0 --ctc-only-steps 0")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(1)
@@ -232,6 +236,14 @@ def main() -> None:
         model.encoder.feat_istd.copy_(1.0 / (allf.std(0) + 1e-5))
         step, epoch = 0, 0
         cpu_before = 0.0
+        if args.init_onnx:
+            from export import load_exported_weights, read_tokens
+            shipped = read_tokens(os.path.join(args.init_onnx, "tokens.txt"))
+            if shipped != tokens:
+                sys.exit(f"{args.init_onnx}/tokens.txt: not this vocabulary "
+                         f"({len(shipped)} vs {len(tokens)} tokens)")
+            load_exported_weights(model, args.init_onnx)
+            print(f"initialized from {args.init_onnx}", flush=True)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
     if os.path.exists(ckpt):
         opt.load_state_dict(ck["opt"])
