@@ -12,6 +12,7 @@
 #include "assistant/server/api_error.h"
 #include "assistant/server/auth.h"
 #include "assistant/server/chat_routes.h"
+#include "assistant/server/connection_pool.h"
 #include "assistant/server/kiosk_page.h"
 #include "assistant/server/route_helpers.h"
 #include "assistant/server/server_context.h"
@@ -105,8 +106,10 @@ void HttpServer::register_routes() {
   ServerContext& context = context_;
   const ServerOptions& options = context.options;
   const int http_threads = options.http_threads;
+  // A thread per connection being served, up to http_threads: a flood of idle or slow
+  // connections does not queue later clients behind it (connection_pool.h).
   server.new_task_queue = [http_threads] {
-    return new httplib::ThreadPool(static_cast<size_t>(http_threads));
+    return new ConnectionPool({.max_threads = static_cast<size_t>(http_threads)});
   };
   server.set_payload_max_length(options.max_body_bytes);
   server.set_read_timeout(options.read_timeout_s, 0);

@@ -27,7 +27,8 @@ struct ServerOptions {
   size_t max_body_bytes = 25u << 20;  // whole request body (audio uploads are the largest)
   int read_timeout_s = 30;            // per socket read
   int write_timeout_s = 30;           // per socket write
-  int http_threads = 128;             // connections served at once (SSE clients hold one)
+  int http_threads = 256;             // connections served at once, a thread each, started as
+                                      // needed (SSE clients hold one; connection_pool.h)
   int model_workers = 1;              // model jobs run at once, each on its own thread pool
   int threads_per_worker = 0;         // 0 = all cores / model_workers
   int queue_capacity = 8;             // requests waiting for a worker; beyond: 429

@@ -3,12 +3,16 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
 #include <vector>
 
 #include "assistant/server/api_error.h"
 #include "assistant/server/auth.h"
+#include "assistant/server/connection_pool.h"
 #include "assistant/server/event_bus.h"
 #include "assistant/server/metrics.h"
 #include "assistant/server/openai_chat.h"
@@ -228,6 +232,55 @@ TEST(WorkQueue, CancelledWaiterLeavesTheLine) {
   waiter.join();
   EXPECT_EQ(status.load(), static_cast<int>(WorkQueue::Status::kCancelled));
   EXPECT_EQ(queue.waiting(), 0);
+}
+
+// ConnectionPool: a thread per job being served, up to the cap; later jobs wait; idle threads
+// beyond keep_threads retire; shutdown runs what is queued and joins everything.
+TEST(ConnectionPool, ThreadPerJobUpToTheCapThenQueuesRetiresAndDrains) {
+  ConnectionPool pool({.max_threads = 8, .keep_threads = 2, .idle_retire = std::chrono::milliseconds(100)});
+  std::mutex mutex;
+  std::condition_variable cv;
+  bool release = false;
+  std::atomic<int> started{0}, finished{0};
+  auto blocking_job = [&] {
+    ++started;
+    std::unique_lock lock(mutex);
+    cv.wait(lock, [&] { return release; });
+    ++finished;
+  };
+  for (int i = 0; i < 12; ++i) pool.enqueue(blocking_job);
+  for (int i = 0; i < 200 && started.load() < 8; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_EQ(started.load(), 8);  // every one of the first 8 got a thread at once
+  ConnectionPoolStats stats = pool.stats();
+  EXPECT_EQ(stats.threads, 8u);
+  EXPECT_EQ(stats.busy, 8u);
+  EXPECT_EQ(stats.queued, 4u);
+  {
+    std::lock_guard lock(mutex);
+    release = true;
+  }
+  cv.notify_all();
+  for (int i = 0; i < 400 && finished.load() < 12; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_EQ(finished.load(), 12);
+  // Idle for longer than idle_retire: back to keep_threads.
+  for (int i = 0; i < 400 && pool.stats().threads > 2; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  stats = pool.stats();
+  EXPECT_EQ(stats.threads, 2u);
+  EXPECT_EQ(stats.peak_threads, 8u);
+  // An idle thread takes a new job without a new thread.
+  std::atomic<int> quick{0};
+  pool.enqueue([&] { ++quick; });
+  for (int i = 0; i < 200 && quick.load() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_EQ(quick.load(), 1);
+  EXPECT_LE(pool.stats().threads, 2u);
+  // Shutdown runs the queued jobs first.
+  for (int i = 0; i < 20; ++i) pool.enqueue([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    ++quick;
+  });
+  pool.shutdown();
+  EXPECT_EQ(quick.load(), 21);
+  EXPECT_EQ(pool.stats().threads, 0u);
 }
 
 TEST(EventBus, FansOutInOrderDropsOldestForSlowSubscribers) {
