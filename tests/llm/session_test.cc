@@ -79,6 +79,42 @@ TEST(Session, RewindReproducesLogitsAndContextFullChangesNothing) {
   EXPECT_THROW(Session(*model, pool, {.kv_type = kernels::DType::Q4_0}), Error);
 }
 
+// Fault: the model file is rewritten in place (`cp other.gguf model.gguf`) while a model is loaded
+// from it. The loaded model keeps computing exactly what it computed before (its mapping was copied
+// into memory before the writer could touch the file: kernels::MappedFile's lease), and a new load
+// of the path reads the new file and rejects it when it is not a model.
+TEST(Session, ModelFileRewrittenInPlaceWhileLoadedKeepsTheLoadedModel) {
+  const std::string path = ::testing::TempDir() + std::to_string(::getpid()) + "_parley_rewritten.gguf";
+  std::filesystem::copy_file(tiny_model_path("q8_0"), path, std::filesystem::copy_options::overwrite_existing);
+  auto model = Model::load(path);
+  kernels::ThreadPool pool(2);
+  const std::vector<int32_t> prompt = {1, 50, 60, 70, 80};
+  std::vector<float> before;
+  {
+    Session session(*model, pool, {.context_length = 16});
+    std::span<const float> logits = session.decode(prompt);
+    before.assign(logits.begin(), logits.end());
+  }
+  {
+    std::FILE* f = std::fopen(path.c_str(), "wb");  // truncates the mapped file to nothing
+    ASSERT_NE(f, nullptr);
+    std::fputs("not a model any more", f);
+    std::fclose(f);
+  }
+  EXPECT_EQ(std::filesystem::file_size(path), 20u);
+  Session session(*model, pool, {.context_length = 16});
+  std::span<const float> after = session.decode(prompt);  // SIGBUS here without the lease
+  ASSERT_EQ(after.size(), before.size());
+  for (size_t i = 0; i < before.size(); ++i) ASSERT_EQ(after[i], before[i]) << i;
+  try {
+    Model::load(path);
+    ADD_FAILURE() << "a 20-byte file loaded as a model";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
+  }
+  std::remove(path.c_str());
+}
+
 TEST(Session, CancelFromAnotherThreadStopsWithinALayerAndKeepsState) {
   auto model = Model::load(tiny_model_path("f32", 8));
   kernels::ThreadPool pool(1);
