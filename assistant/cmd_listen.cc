@@ -22,6 +22,8 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "assistant/commands.h"
@@ -51,8 +53,25 @@ struct ListenOptions {
   bool simulated = false;
   std::string simulated_input;
   std::string simulated_output;
+  std::string simulated_outage;  // "AT:SECONDS": the simulated device vanishes (fault test)
   double seconds = 0;  // 0 = until interrupted
 };
+
+// "AT:SECONDS" -> {AT, SECONDS}; throws naming the option.
+std::pair<double, double> parse_outage(const std::string& text) {
+  const size_t colon = text.find(':');
+  try {
+    if (colon != std::string::npos) {
+      size_t used_at = 0, used_for = 0;
+      const double at = std::stod(text.substr(0, colon), &used_at);
+      const double seconds = std::stod(text.substr(colon + 1), &used_for);
+      if (used_at == colon && used_for == text.size() - colon - 1 && at >= 0 && seconds > 0)
+        return {at, seconds};
+    }
+  } catch (const std::exception&) {
+  }
+  throw Error("listen: --simulated-outage '" + text + "': expected AT:SECONDS (e.g. 2.5:1), AT >= 0, SECONDS > 0");
+}
 
 std::atomic<bool> g_interrupted{false};
 
@@ -80,8 +99,8 @@ std::string status_line(const PipelineStatus& s) {
 }
 
 void listen(const ListenOptions& o) {
-  if (!o.simulated && (!o.simulated_input.empty() || !o.simulated_output.empty()))
-    throw Error("listen: --simulated-input and --simulated-output need --simulated");
+  if (!o.simulated && (!o.simulated_input.empty() || !o.simulated_output.empty() || !o.simulated_outage.empty()))
+    throw Error("listen: --simulated-input, --simulated-output and --simulated-outage need --simulated");
   AssistantConfig config = load_effective_config(o.config, o.set);
   const int rate = config.devices.sample_rate_hz;
   const bool simulated = use_simulated_device(o.simulated);
@@ -107,6 +126,7 @@ void listen(const ListenOptions& o) {
       options.capture_input.resize(options.capture_input.size() + static_cast<size_t>(rate) * 600, 0.0f);
     }
     if (!o.simulated_output.empty()) options.max_recorded_playback_frames = static_cast<size_t>(rate) * 600;
+    if (!o.simulated_outage.empty()) std::tie(options.outage_after_s, options.outage_s) = parse_outage(o.simulated_outage);
     auto s = std::make_unique<audio::SimulatedStream>(stream_config, std::move(options));
     simulated_stream = s.get();
     stream = std::move(s);
@@ -208,6 +228,8 @@ void add_listen_command(CLI::App& app) {
   cmd->add_flag("--simulated", o->simulated, "Simulated device instead of sound hardware (also PARLEY_AUDIO_DEVICE=simulated)");
   cmd->add_option("--simulated-input", o->simulated_input, "With --simulated: audio file played into the microphone");
   cmd->add_option("--simulated-output", o->simulated_output, "With --simulated: write what the speaker played to this WAV");
+  cmd->add_option("--simulated-outage", o->simulated_outage,
+                  "With --simulated: the device vanishes AT seconds in, for SECONDS (fault test), AT:SECONDS");
   cmd->add_option("--seconds", o->seconds, "Stop after this many seconds (default: until Ctrl-C)")->check(CLI::NonNegativeNumber);
   cmd->callback([o] { listen(*o); });
 }

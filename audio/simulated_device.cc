@@ -36,7 +36,9 @@ std::string SimulatedStream::description() const {
 }
 
 void SimulatedStream::start() {
+  wanted_ = true;
   if (is_running()) return;
+  if (device_thread_.joinable()) device_thread_.join();  // stopped by an injected outage
   stop_requested_.store(false, std::memory_order_relaxed);
   running_.store(true, std::memory_order_release);
   if (options_.pacing != Pacing::kManual) {
@@ -45,9 +47,33 @@ void SimulatedStream::start() {
 }
 
 void SimulatedStream::stop() {
+  wanted_ = false;
   stop_requested_.store(true, std::memory_order_release);
   if (device_thread_.joinable()) device_thread_.join();
   running_.store(false, std::memory_order_release);
+}
+
+bool SimulatedStream::check_and_recover() {
+  if (!wanted_) return false;
+  if (is_running()) return true;
+  const auto now = std::chrono::steady_clock::now().time_since_epoch();
+  if (std::chrono::duration_cast<std::chrono::nanoseconds>(now).count() <
+      outage_until_ns_.load(std::memory_order_acquire))
+    return false;
+  if (device_thread_.joinable()) device_thread_.join();
+  // What the microphone heard while it was gone is lost.
+  const auto lost_frames = static_cast<size_t>(options_.outage_s * config().sample_rate_hz);
+  if (!options_.capture_input.empty() && !input_finished_.load()) {
+    input_position_ += lost_frames * static_cast<size_t>(config().capture_channels);
+    if (input_position_ >= options_.capture_input.size()) {
+      input_position_ = options_.capture_input.size();
+      if (!options_.loop_capture_input) input_finished_.store(true, std::memory_order_release);
+      else input_position_ = 0;
+    }
+  }
+  start();
+  note_recovery();
+  return true;
 }
 
 void SimulatedStream::pump(size_t blocks) {
@@ -93,7 +119,20 @@ void SimulatedStream::device_thread_main() noexcept {
       std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(
           static_cast<double>(config().frames_per_block) / config().sample_rate_hz));
   auto next_block_time = Clock::now();
+  const auto outage_block = static_cast<uint64_t>(options_.outage_after_s * config().sample_rate_hz /
+                                                  config().frames_per_block);
   while (!stop_requested_.load(std::memory_order_acquire)) {
+    if (options_.outage_s > 0 && !outage_done_ && blocks_run_ >= outage_block) {
+      // The injected fault: the device goes away by itself.
+      outage_done_ = true;
+      const auto until = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                            std::chrono::duration<double>(options_.outage_s));
+      outage_until_ns_.store(
+          std::chrono::duration_cast<std::chrono::nanoseconds>(until.time_since_epoch()).count(),
+          std::memory_order_release);
+      running_.store(false, std::memory_order_release);
+      return;
+    }
     if (options_.pacing == Pacing::kAsFastAsPossible && has_capture()) {
       // Lossless: wait until the whole block fits in the capture ring.
       if (capture().write_available() < input_block_.size()) {
@@ -102,6 +141,7 @@ void SimulatedStream::device_thread_main() noexcept {
       }
     }
     run_block();
+    ++blocks_run_;
     if (options_.pacing == Pacing::kRealTime) {
       next_block_time += block_period;
       std::this_thread::sleep_until(next_block_time);

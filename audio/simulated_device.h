@@ -16,6 +16,10 @@
 //       kManual         no thread; the caller runs blocks with pump(): deterministic tests.
 //   The device thread touches only the rings and its preallocated buffers (AudioStream's
 //   process_block), like a PortAudio callback.
+//   * Fault injection (kRealTime / kAsFastAsPossible): with outage_s > 0 the device vanishes once,
+//     after outage_after_s seconds of blocks — its thread stops by itself, is_running() turns
+//     false, check_and_recover() fails for outage_s seconds of wall time and then reopens it; the
+//     capture input that played meanwhile is lost, as a person's words are while a mic is unplugged.
 //
 // Usage
 //   SimulatedStreamOptions options;
@@ -47,6 +51,8 @@ struct SimulatedStreamOptions {
   Pacing pacing = Pacing::kRealTime;
   size_t max_recorded_playback_frames = 0;  // 0 = do not record playback
   std::string name = "simulated";           // shown by description()
+  double outage_after_s = 0;                // fault injection (see above); outage_s 0 = none
+  double outage_s = 0;
 };
 
 class SimulatedStream final : public AudioStream {
@@ -60,6 +66,8 @@ class SimulatedStream final : public AudioStream {
   void stop() override;
   bool is_running() const override { return running_.load(std::memory_order_acquire); }
   std::string description() const override;
+  // Reopens the device after an injected outage has passed (see above).
+  bool check_and_recover() override;
 
   // kManual only (throws otherwise): runs `blocks` device blocks on the calling thread.
   void pump(size_t blocks);
@@ -81,6 +89,11 @@ class SimulatedStream final : public AudioStream {
   std::atomic<bool> running_{false};
   std::atomic<bool> stop_requested_{false};
   std::thread device_thread_;
+  // Fault injection.
+  uint64_t blocks_run_ = 0;                         // device thread
+  bool outage_done_ = false;                        // device thread
+  std::atomic<int64_t> outage_until_ns_{0};         // steady clock; set by the device thread
+  bool wanted_ = false;                             // start() .. stop(), control thread
 };
 
 }  // namespace parley::audio

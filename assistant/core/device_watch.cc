@@ -13,7 +13,8 @@ DeviceWatch::DeviceWatch(audio::AudioStream& stream, const Clock& clock,
       clock_(clock),
       log_(std::move(log)),
       on_lost_(std::move(on_lost)),
-      max_backoff_us_(std::max<int64_t>(1, max_backoff_ms) * 1000) {}
+      max_backoff_us_(std::max<int64_t>(1, max_backoff_ms) * 1000),
+      was_running_(stream.is_running()) {}
 
 void DeviceWatch::poll() noexcept {
   try {

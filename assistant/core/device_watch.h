@@ -2,6 +2,8 @@
 // unplugged, driver error) and comes back: it notices the loss, tells the pipeline, and reopens
 // the device through AudioStream::check_and_recover() with a short backoff.
 //
+//   * Create it after stream.start(): a stream running then, or seen running by a later poll, is
+//     watched; one that stops by itself from then on is lost (even before the first poll).
 //   * poll() is called periodically (every 50–100 ms) by the command's control thread, never by a
 //     stage or the device side. It never throws and never waits.
 //   * Loss (the stream stopped by itself): logged once; `on_lost` runs (the commands stop the
@@ -49,7 +51,7 @@ class DeviceWatch {
   std::function<void()> on_lost_;
   int64_t max_backoff_us_;
   DeviceWatchStatus status_;
-  bool was_running_ = false;  // the device ran at some poll: only a running device can be lost
+  bool was_running_ = false;  // ran at construction or at a poll: only a running device is lost
   int64_t lost_at_us_ = 0;
   int64_t next_attempt_us_ = 0;
   int64_t backoff_us_ = 0;

@@ -73,6 +73,23 @@ TEST_F(VoiceCli, ListenOnTheSimulatedDeviceAnswersOneTurn) {
   std::filesystem::remove(trace);
 }
 
+// Fault: the sound device vanishes for 0.3 s before the question and comes back: `listen`
+// says so, reopens it, and the question that follows is answered as usual.
+TEST_F(VoiceCli, ListenReopensAVanishedDeviceAndAnswersTheNextQuestion) {
+  const CommandResult r = parley("listen --simulated --simulated-input " + question_ +
+                                 " --simulated-outage 0.1:0.3 --seconds 9 --asr " + kAsr + " --llm " + kLlm +
+                                 " --set llm.max_tokens=16");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("listen: sound device lost (simulated"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("listen: sound device back after"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("device lost 1 times"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("listen: 1 turns"), std::string::npos) << r.output;
+  // Bad values name the option.
+  const CommandResult bad = parley("listen --simulated --simulated-outage 2 --seconds 1");
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.output.find("--simulated-outage '2'"), std::string::npos) << bad.output;
+}
+
 TEST_F(VoiceCli, ConverseOnFilesPrintsTheTurnAndWritesTheAnswer) {
   const std::string answer = temp("converse_answer.wav");
   const CommandResult r = parley("converse --lockstep --in " + question_ + " --asr " + kAsr + " --llm " + kLlm +
