@@ -40,6 +40,19 @@ std::string last_content(const std::vector<llm::ChatMessage>& messages, const st
   return "";
 }
 
+// A reply long enough to be interrupted while the LLM is still writing it (150 ms a word).
+const std::string kStory =
+    "Once upon a time there was a little robot, who lived in a kitchen and made tea for "
+    "everyone. Every morning it woke up early, boiled the water, and sang a song about the "
+    "weather while the cups warmed up on the shelf by the window.";
+
+// The story for every question but `short_question`, which gets `short_answer`.
+ScriptedChat::Script story_unless(std::string short_question, std::string short_answer) {
+  return [q = std::move(short_question), a = std::move(short_answer)](const std::vector<llm::ChatMessage>& m) {
+    return last_content(m, "user") == q ? a : kStory;
+  };
+}
+
 struct Rig {
   explicit Rig(std::vector<std::string> transcripts, ScriptedChat::Script script,
                int64_t token_us = 20'000, PipelineOptions options = {})
@@ -138,15 +151,8 @@ TEST(PipelineTest, FullTurnTraceIsInStageOrder) {
 }
 
 TEST(PipelineTest, BargeInStopsPlaybackCancelsLlmAndKeepsHeardText) {
-  const std::string long_reply =
-      "Once upon a time there was a little robot, who lived in a kitchen and made tea for "
-      "everyone. Every morning it woke up early, boiled the water, and sang a song about the "
-      "weather while the cups warmed up on the shelf by the window.";
-  Rig rig({"tell me a story", "stop"},
-          [&](const std::vector<llm::ChatMessage>& m) {
-            return last_content(m, "user") == "stop" ? std::string("Okay.") : long_reply;
-          },
-          /*token_us=*/150'000);
+  const std::string long_reply = kStory;
+  Rig rig({"tell me a story", "stop"}, story_unless("stop", "Okay."), /*token_us=*/150'000);
   rig.driver->say(silence(0.2));
   rig.driver->say(speech(0.8, 2));
   ASSERT_TRUE(rig.driver->run_until([&] { return rig.pipeline->status().first_audio_out_us >= 0; },
@@ -194,15 +200,8 @@ TEST(PipelineTest, BargeInStopsPlaybackCancelsLlmAndKeepsHeardText) {
 // DeviceWatch notices, stops the reply (the listener heard only its start; the history keeps that
 // part), reopens the device within about a second of its return, and the next turn runs normally.
 TEST(PipelineTest, DeviceLostMidReplyIsReopenedAndTheNextTurnWorks) {
-  const std::string long_reply =
-      "Once upon a time there was a little robot, who lived in a kitchen and made tea for "
-      "everyone. Every morning it woke up early, boiled the water, and sang a song about the "
-      "weather while the cups warmed up on the shelf by the window.";
-  Rig rig({"tell me a story", "what time is it"},
-          [&](const std::vector<llm::ChatMessage>& m) {
-            return last_content(m, "user") == "what time is it" ? std::string("It is seven.")
-                                                                : long_reply;
-          },
+  const std::string long_reply = kStory;
+  Rig rig({"tell me a story", "what time is it"}, story_unless("what time is it", "It is seven."),
           /*token_us=*/150'000);
   rig.mic.start();  // a device the command opened (the watch only guards a running device)
   std::vector<std::string> log;

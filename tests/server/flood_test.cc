@@ -218,13 +218,7 @@ TEST(ServerFlood, PoliteClientIsServedBesideAFlood) {
   EXPECT_LT(rss_peak - rss_before, 64 * 1024) << "KiB";
 #endif
 
-  // Afterwards: normal service, nothing left in the model queue.
-  auto client = server.client();
-  auto after = client.Post("/v1/chat/completions", chat_body("hi", 2, 1), "application/json");
-  ASSERT_TRUE(after);
-  EXPECT_EQ(after->status, 200);
-  EXPECT_EQ(server.context->work_queue.busy(), 0);
-  EXPECT_EQ(server.context->work_queue.waiting(), 0);
+  server.expect_normal_service();  // afterwards: served normally, nothing left in the queue
 }
 
 }  // namespace

@@ -75,6 +75,9 @@ inline std::string json_normalized(const std::string& text) {
       .get<std::string>();
 }
 
+inline std::string chat_body(const std::string& user, int max_tokens, uint64_t seed, bool stream = false,
+                             double temperature = 0.8);
+
 struct TestServer {
   std::shared_ptr<CapturingSink> log = std::make_shared<CapturingSink>();  // access log, messages
   std::unique_ptr<ServerContext> context;
@@ -103,6 +106,16 @@ struct TestServer {
     return c;
   }
   std::string log_text() const { return log->text(); }
+  // After a load or a flood: a chat request is served normally and nothing is left in the model
+  // queue.
+  void expect_normal_service() const {
+    auto c = client();
+    auto after = c.Post("/v1/chat/completions", chat_body("hi", 2, 1), "application/json");
+    ASSERT_TRUE(after);
+    EXPECT_EQ(after->status, 200);
+    EXPECT_EQ(context->work_queue.busy(), 0);
+    EXPECT_EQ(context->work_queue.waiting(), 0);
+  }
   // The access log line of a request is written just after its response went out, on the server
   // thread that served it: a test that has its response may not see the line yet. Waits up to 5 s.
   std::string wait_for_log(const std::string& needle) const {
@@ -115,8 +128,8 @@ struct TestServer {
   }
 };
 
-inline std::string chat_body(const std::string& user, int max_tokens, uint64_t seed,
-                             bool stream = false, double temperature = 0.8) {
+inline std::string chat_body(const std::string& user, int max_tokens, uint64_t seed, bool stream,
+                             double temperature) {
   nlohmann::json body = {{"messages",
                           {{{"role", "system"}, {"content", "You are terse."}},
                            {{"role", "user"}, {"content", user}}}},
