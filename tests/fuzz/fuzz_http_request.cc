@@ -17,10 +17,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "assistant/server/http_server.h"
 #include "assistant/server/server_context.h"
@@ -74,6 +78,29 @@ FuzzServer& server() {
   return instance;
 }
 
+// connect() that survives what is not the server's fault: libFuzzer's timer signal interrupting
+// it (EINTR: the connection goes on in the background) and a moment without a free ephemeral
+// port (EADDRNOTAVAIL). False with errno set otherwise.
+bool connect_loopback(int fd, const sockaddr_in& addr) {
+  for (int attempt = 0; attempt < 1000; ++attempt) {
+    if (::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0 || errno == EISCONN)
+      return true;
+    if (errno == EINTR || errno == EALREADY || errno == EINPROGRESS) {
+      pollfd p{fd, POLLOUT, 0};
+      if (::poll(&p, 1, 10'000) <= 0) continue;  // interrupted again, or slow: ask connect()
+      int error = 0;
+      socklen_t length = sizeof error;
+      ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length);
+      if (error == 0) return true;
+      errno = error;
+      return false;
+    }
+    if (errno != EADDRNOTAVAIL) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
 // Sends the request, shuts the write side, returns what came back up to the end of the response
 // head ("" when the server closed without answering).
 std::string exchange(int port, std::string_view request) {
@@ -83,7 +110,17 @@ std::string exchange(int port, std::string_view request) {
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<uint16_t>(port));
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) std::abort();
+  // Closed with a reset (SO_LINGER 0), so this side leaves no TIME_WAIT behind: at ~1,000
+  // executions a second, 60 s of TIME_WAITs would use up the ephemeral ports (connect then fails
+  // with EADDRNOTAVAIL — the harness's problem, not the server's; seen 2026-12-07 after 12,741
+  // runs).
+  const linger no_time_wait{.l_onoff = 1, .l_linger = 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &no_time_wait, sizeof no_time_wait);
+  if (!connect_loopback(fd, addr)) {
+    std::fprintf(stderr, "fuzz_http_request: connect to 127.0.0.1:%d failed: %s\n", port,
+                 std::strerror(errno));
+    std::abort();  // the server stopped accepting
+  }
   size_t sent = 0;
   while (sent < request.size()) {
     const ssize_t n = ::send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
