@@ -63,7 +63,7 @@ def main() -> None:
         print(f"{uid} [{subset}]\n  REF {text}\n  HYP {hyp}")
     with open(os.path.join(args.out, "heldout.tsv"), "w") as f:
         f.write("# Held-out utterances (flite rms, held-out sentences) and sherpa-onnx's transcripts with\n"
-                "# the shipped models/asr (int8, greedy, 0.5 s tail padding); made by\n"
+                "# the shipped models/asr (fp32, greedy, 0.5 s tail padding); made by\n"
                 "# models/recipes/asr/record_heldout.py. file<TAB>reference<TAB>sherpa-onnx transcript\n")
         f.write(f"# wer_errors {errors} words {words}\n")
         f.write("\n".join(lines) + "\n")
