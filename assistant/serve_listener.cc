@@ -105,17 +105,14 @@ void ServeListener::watch_status() {
         assistant_->pipeline().stop_speaking();
         context_.metrics.counter("parley_errors_total", "Errors by kind", {{"kind", "device_lost"}}).inc();
         context_.events.publish("device", {{"source", "device"}, {"state", "lost"}});
+      },
+      [this](int64_t outage_us) {
+        context_.events.publish("device",
+                                {{"source", "device"}, {"state", "back"}, {"outage_ms", outage_us / 1000}});
       });
-  int64_t last_recoveries = 0;
   while (!stopping_.load()) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     watch.poll();
-    if (watch.status().recoveries != last_recoveries) {
-      last_recoveries = watch.status().recoveries;
-      context_.events.publish("device", {{"source", "device"},
-                                         {"state", "back"},
-                                         {"outage_ms", watch.status().last_outage_us / 1000}});
-    }
     const PipelineStatus s = assistant_->pipeline().status();
     if (s.state == TurnState::kHearing && s.partial != last_partial && !s.partial.empty())
       context_.events.publish("partial", {{"source", "device"}, {"text", s.partial}});

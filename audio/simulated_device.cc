@@ -65,10 +65,11 @@ bool SimulatedStream::check_and_recover() {
   const auto lost_frames = static_cast<size_t>(options_.outage_s * config().sample_rate_hz);
   if (!options_.capture_input.empty() && !input_finished_.load()) {
     input_position_ += lost_frames * static_cast<size_t>(config().capture_channels);
-    if (input_position_ >= options_.capture_input.size()) {
+    if (options_.loop_capture_input) {
+      input_position_ %= options_.capture_input.size();
+    } else if (input_position_ >= options_.capture_input.size()) {
       input_position_ = options_.capture_input.size();
-      if (!options_.loop_capture_input) input_finished_.store(true, std::memory_order_release);
-      else input_position_ = 0;
+      input_finished_.store(true, std::memory_order_release);
     }
   }
   start();

@@ -8,11 +8,12 @@ namespace parley::assistant {
 
 DeviceWatch::DeviceWatch(audio::AudioStream& stream, const Clock& clock,
                          std::function<void(const std::string&)> log, std::function<void()> on_lost,
-                         int64_t max_backoff_ms)
+                         std::function<void(int64_t)> on_back, int64_t max_backoff_ms)
     : stream_(stream),
       clock_(clock),
       log_(std::move(log)),
       on_lost_(std::move(on_lost)),
+      on_back_(std::move(on_back)),
       max_backoff_us_(std::max<int64_t>(1, max_backoff_ms) * 1000),
       was_running_(stream.is_running()) {}
 
@@ -43,6 +44,7 @@ void DeviceWatch::poll() noexcept {
       if (log_)
         log_("sound device back after " + std::to_string(status_.last_outage_us / 1000) + " ms (" +
              stream_.description() + ")");
+      if (on_back_) on_back_(status_.last_outage_us);
     }
   } catch (const std::exception& error) {
     // A logger or device that throws must not take the command down; the next poll retries.

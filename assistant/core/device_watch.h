@@ -8,15 +8,17 @@
 //     stage or the device side. It never throws and never waits.
 //   * Loss (the stream stopped by itself): logged once; `on_lost` runs (the commands stop the
 //     reply being spoken — the listener did not hear the rest, and the history keeps what was
-//     heard, as after a barge-in); reopen attempts follow at 0, 100, 200, 400, 800 ms, then every
-//     `max_backoff_ms` (1 s): a device that is back is running again within about 1 s.
-//   * Recovery: logged with the outage's length; the turn state machine needs nothing more —
+//     heard, as after a barge-in); reopen attempts follow at once, then after gaps of 100, 200,
+//     400, 800 ms, then every `max_backoff_ms` (1 s): a device that is back is running again
+//     within about 1 s.
+//   * Recovery: logged with the outage's length, `on_back(outage_us)` runs (optional); the turn
+//     state machine needs nothing more —
 //     capture resumes into the same rings, and a flush requested while the device was gone runs
 //     at its first block.
 //
 // Usage
 //   DeviceWatch watch(stream, clock, [&](const std::string& line) { logger.warn(line); },
-//                     [&] { pipeline.stop_speaking(); });
+//                     [&] { pipeline.stop_speaking(); }, [&](int64_t outage_us) { ... });
 //   while (running) { watch.poll(); sleep 100 ms; }
 #pragma once
 
@@ -39,7 +41,8 @@ struct DeviceWatchStatus {
 class DeviceWatch {
  public:
   DeviceWatch(audio::AudioStream& stream, const Clock& clock, std::function<void(const std::string&)> log,
-              std::function<void()> on_lost, int64_t max_backoff_ms = 1000);
+              std::function<void()> on_lost, std::function<void(int64_t outage_us)> on_back = {},
+              int64_t max_backoff_ms = 1000);
 
   void poll() noexcept;
   const DeviceWatchStatus& status() const { return status_; }
@@ -49,6 +52,7 @@ class DeviceWatch {
   const Clock& clock_;
   std::function<void(const std::string&)> log_;
   std::function<void()> on_lost_;
+  std::function<void(int64_t)> on_back_;
   int64_t max_backoff_us_;
   DeviceWatchStatus status_;
   bool was_running_ = false;  // ran at construction or at a poll: only a running device is lost

@@ -33,7 +33,7 @@ class FakeDevice final : public audio::AudioStream {
 struct WatchRig {
   WatchRig()
       : watch(device, clock, [this](const std::string& line) { log.push_back(line); },
-              [this] { ++lost_calls; }) {}
+              [this] { ++lost_calls; }, [this](int64_t outage_us) { back_outages_us.push_back(outage_us); }) {}
   // Polls every 50 ms of simulated time for `seconds`.
   void run(double seconds) {
     for (int i = 0; i < static_cast<int>(seconds * 20); ++i) {
@@ -45,6 +45,7 @@ struct WatchRig {
   SimulatedClock clock;
   std::vector<std::string> log;
   int lost_calls = 0;
+  std::vector<int64_t> back_outages_us;
   DeviceWatch watch;
 };
 
@@ -79,6 +80,8 @@ TEST(DeviceWatchTest, ReopensWithBackoffAndReportsTheOutage) {
   ASSERT_EQ(rig.log.size(), 2u);
   EXPECT_EQ(rig.log[0], "sound device lost (fake device); reopening");
   EXPECT_EQ(rig.log[1], "sound device back after 5500 ms (fake device)");
+  ASSERT_EQ(rig.back_outages_us.size(), 1u);
+  EXPECT_EQ(rig.back_outages_us[0], rig.watch.status().last_outage_us);
   // A second loss starts the backoff again from its first step.
   rig.device.running = false;
   rig.run(0.05);
