@@ -25,8 +25,8 @@
 #include "assistant/core/pipeline.h"
 #include "assistant/core/pipeline_driver.h"
 #include "assistant/models/model_store.h"
+#include "assistant/simulated_input.h"
 #include "assistant/voice_assistant.h"
-#include "audio/resampler.h"
 #include "audio/sound_file.h"
 #include "kernels/error.h"
 #include "tts/voice_factory.h"
@@ -48,14 +48,6 @@ struct ConverseOptions {
   std::vector<std::string> set;
   double max_turn_seconds = 120;
 };
-
-std::vector<float> read_clip(const std::string& path, int rate) {
-  audio::SoundBuffer sound = audio::read_sound_file(path, {.mix_to_mono = true});
-  if (sound.channel_count > 1) sound.samples = audio::mix_down_to_mono(sound.samples, sound.channel_count);
-  if (sound.sample_rate_hz != rate)
-    return audio::resample(sound.samples, sound.sample_rate_hz, rate, 1);
-  return sound.samples;
-}
 
 // One scripted conversation: `clips` (mono, at the config's device rate) are spoken into the
 // simulated microphone one after the other, each answered before the next; `barge_in` (if any)

@@ -31,10 +31,10 @@
 #include "assistant/core/device_watch.h"
 #include "assistant/core/turn_state.h"
 #include "assistant/core/turn_trace.h"
+#include "assistant/simulated_input.h"
 #include "assistant/speech_output.h"
 #include "assistant/voice_assistant.h"
 #include "audio/portaudio_device.h"
-#include "audio/resampler.h"
 #include "audio/simulated_device.h"
 #include "audio/sound_file.h"
 #include "kernels/error.h"
@@ -57,32 +57,9 @@ struct ListenOptions {
   double seconds = 0;  // 0 = until interrupted
 };
 
-// "AT:SECONDS" -> {AT, SECONDS}; throws naming the option.
-std::pair<double, double> parse_outage(const std::string& text) {
-  const size_t colon = text.find(':');
-  try {
-    if (colon != std::string::npos) {
-      size_t used_at = 0, used_for = 0;
-      const double at = std::stod(text.substr(0, colon), &used_at);
-      const double seconds = std::stod(text.substr(colon + 1), &used_for);
-      if (used_at == colon && used_for == text.size() - colon - 1 && at >= 0 && seconds > 0)
-        return {at, seconds};
-    }
-  } catch (const std::exception&) {
-  }
-  throw Error("listen: --simulated-outage '" + text + "': expected AT:SECONDS (e.g. 2.5:1), AT >= 0, SECONDS > 0");
-}
-
 std::atomic<bool> g_interrupted{false};
 
 extern "C" void on_signal(int) { g_interrupted.store(true); }
-
-std::vector<float> read_clip(const std::string& path, int rate) {
-  audio::SoundBuffer sound = audio::read_sound_file(path, {.mix_to_mono = true});
-  if (sound.channel_count > 1) sound.samples = audio::mix_down_to_mono(sound.samples, sound.channel_count);
-  if (sound.sample_rate_hz != rate) return audio::resample(sound.samples, sound.sample_rate_hz, rate, 1);
-  return sound.samples;
-}
 
 void print_turn(const TurnResult& r) {
   std::fprintf(stderr, "you:    %s\nparley: %s%s\n", r.trace.transcript.c_str(), r.trace.reply.c_str(),
@@ -126,7 +103,7 @@ void listen(const ListenOptions& o) {
       options.capture_input.resize(options.capture_input.size() + static_cast<size_t>(rate) * 600, 0.0f);
     }
     if (!o.simulated_output.empty()) options.max_recorded_playback_frames = static_cast<size_t>(rate) * 600;
-    if (!o.simulated_outage.empty()) std::tie(options.outage_after_s, options.outage_s) = parse_outage(o.simulated_outage);
+    if (!o.simulated_outage.empty()) std::tie(options.outage_after_s, options.outage_s) = parse_outage(o.simulated_outage, "listen");
     auto s = std::make_unique<audio::SimulatedStream>(stream_config, std::move(options));
     simulated_stream = s.get();
     stream = std::move(s);

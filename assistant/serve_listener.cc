@@ -1,26 +1,19 @@
 #include "assistant/serve_listener.h"
 
 #include <chrono>
+#include <tuple>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include "assistant/core/device_watch.h"
 #include "assistant/core/turn_state.h"
+#include "assistant/simulated_input.h"
 #include "audio/portaudio_device.h"
-#include "audio/resampler.h"
 #include "audio/simulated_device.h"
-#include "audio/sound_file.h"
 #include "kernels/error.h"
 
 namespace parley::assistant {
 namespace {
-
-std::vector<float> read_clip(const std::string& path, int rate) {
-  audio::SoundBuffer sound = audio::read_sound_file(path, {.mix_to_mono = true});
-  if (sound.channel_count > 1) sound.samples = audio::mix_down_to_mono(sound.samples, sound.channel_count);
-  if (sound.sample_rate_hz != rate) return audio::resample(sound.samples, sound.sample_rate_hz, rate, 1);
-  return sound.samples;
-}
 
 nlohmann::json trace_event(const TurnResult& r) {
   nlohmann::json stages = nlohmann::json::object();
@@ -59,9 +52,11 @@ ServeListener::ServeListener(server::ServerContext& context, const ServeListenOp
       const std::vector<float> clip = read_clip(options.simulated_input, rate);
       simulated.capture_input.insert(simulated.capture_input.end(), clip.begin(), clip.end());
     }
+    if (!options.simulated_outage.empty())
+      std::tie(simulated.outage_after_s, simulated.outage_s) = parse_outage(options.simulated_outage, "serve");
     stream_ = std::make_unique<audio::SimulatedStream>(stream_config, std::move(simulated));
-  } else if (!options.simulated_input.empty()) {
-    throw Error("serve: --simulated-input needs --simulated");
+  } else if (!options.simulated_input.empty() || !options.simulated_outage.empty()) {
+    throw Error("serve: --simulated-input and --simulated-outage need --simulated");
   } else {
     stream_ = std::make_unique<audio::PortAudioStream>(stream_config);
   }

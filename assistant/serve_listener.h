@@ -31,6 +31,7 @@ struct ServeListenOptions {
   std::string input, output;   // device names; "" = the config's, then the system default
   bool simulated = false;      // the simulated device instead of PortAudio
   std::string simulated_input; // with simulated: audio file spoken into the microphone once
+  std::string simulated_outage; // with simulated: "AT:SECONDS", the device vanishes (fault test)
   bool half_duplex = false;
 };
 

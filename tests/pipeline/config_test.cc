@@ -207,6 +207,8 @@ TEST(Config, EffectiveConfigFromDefaultLocationFileAndOverrides) {
   } else {
     unsetenv("XDG_CONFIG_HOME");
   }
+  std::filesystem::remove_all(home);
+  std::filesystem::remove(explicit_file);
 }
 
 TEST(Config, FieldTableDescribesEveryKey) {

@@ -159,6 +159,50 @@ TEST(ServeCli, ListenHoldsADeviceTurnAndPublishesItOnEvents) {
   EXPECT_EQ(child.wait_exit(std::chrono::seconds(30)), 0) << child.output;
 }
 
+// The sound device vanishes while serving --listen and comes back: the kiosk hears of both on
+// /events and operators see it in /metrics.
+TEST(ServeCli, ListenReportsAVanishedDeviceOnEventsAndMetrics) {
+  Child child({PARLEY_BINARY, "serve", "--port", "0", "--threads-per-worker", "1", "--llm",
+               parley::assistant::server::testing_support::random_chat_model_path(), "--asr",
+               std::string(PARLEY_SOURCE_DIR) + "/tests/asr/fixtures/lstm_tiny", "--listen", "--simulated",
+               "--simulated-outage", "2:0.5"});
+  const std::string port =
+      child.wait_for(std::regex(R"(ready: http://127\.0\.0\.1:(\d+))"), std::chrono::seconds(60));
+  ASSERT_FALSE(port.empty()) << child.output;
+  httplib::Client client("127.0.0.1", std::stoi(port));
+  client.set_read_timeout(30, 0);
+  std::string events;
+  client.Get("/events", [&](const char* data, size_t size) {
+    events.append(data, size);
+    return events.find(R"("state":"back")") == std::string::npos;
+  });
+  const size_t lost = events.find(R"("state":"lost")");
+  const size_t back = events.find(R"("state":"back")");
+  ASSERT_NE(lost, std::string::npos) << events << child.output;
+  ASSERT_NE(back, std::string::npos) << events << child.output;
+  EXPECT_LT(lost, back);
+  const size_t data = events.rfind("data: ", back);
+  const json event = json::parse(events.substr(data + 6, events.find('\n', back) - data - 6));
+  EXPECT_EQ(event["source"], "device");
+  // Back within 2 s of the device returning (issue 12), and not before it returned.
+  EXPECT_GE(event["outage_ms"].get<int64_t>(), 450) << event.dump();
+  EXPECT_LE(event["outage_ms"].get<int64_t>(), 2500) << event.dump();
+  auto metrics = client.Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_NE(metrics->body.find(R"(parley_errors_total{kind="device_lost"} 1)"), std::string::npos)
+      << metrics->body;
+  kill(child.pid, SIGTERM);
+  EXPECT_EQ(child.wait_exit(std::chrono::seconds(30)), 0) << child.output;
+  EXPECT_NE(child.output.find("sound device lost"), std::string::npos) << child.output;
+}
+
+TEST(ServeCli, ABadSimulatedOutageFailsBeforeLoadingModels) {
+  Child child({PARLEY_BINARY, "serve", "--port", "0", "--listen", "--simulated", "--simulated-outage", "soon"});
+  EXPECT_NE(child.wait_exit(std::chrono::seconds(30)), 0) << child.output;
+  EXPECT_NE(child.output.find("serve: --simulated-outage 'soon': expected AT:SECONDS"), std::string::npos)
+      << child.output;
+}
+
 TEST(ServeCli, StopWithoutListenIsAConflict) {
   parley::assistant::server::testing_support::TestServer server;
   auto stop = server.client().Post("/v1/stop", "", "application/json");
