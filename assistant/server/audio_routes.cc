@@ -45,9 +45,8 @@ bool is_known_transcription_model(std::string_view model, std::string_view loade
 
 WorkQueue::Lease admit(ServerContext& context, const httplib::Request& request) {
   if (context.stopping.load()) throw admission_error(WorkQueue::Status::kClosed);
-  (void)request;
-  WorkQueue::Admission admission =
-      context.work_queue.acquire(std::chrono::milliseconds(context.options.queue_wait_ms));
+  WorkQueue::Admission admission = context.work_queue.acquire(
+      std::chrono::milliseconds(context.options.queue_wait_ms), {}, request.remote_addr);
   if (!admission.lease) throw admission_error(admission.status);
   return std::move(*admission.lease);
 }

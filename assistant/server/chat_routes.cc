@@ -258,7 +258,7 @@ void handle_chat(ServerContext& context, ChatMetrics& metrics, const httplib::Re
   call->ids = {context.next_request_id("chatcmpl"), unix_now(), context.llm_model_id};
 
   WorkQueue::Admission admission =
-      context.work_queue.acquire(std::chrono::milliseconds(context.options.queue_wait_ms));
+      context.work_queue.acquire(std::chrono::milliseconds(context.options.queue_wait_ms), {}, request.remote_addr);
   if (!admission.lease) throw admission_error(admission.status);
   call->lease.emplace(std::move(*admission.lease));
   context.events.publish("request", {{"request_id", call->ids.id},

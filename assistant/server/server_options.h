@@ -11,7 +11,9 @@
 //   * Model work (a chat completion, a transcription, a synthesis) runs on one of
 //     `model_workers` workers; at most `queue_capacity` requests wait for one. A request that
 //     finds the queue full gets 429, one that waits longer than `queue_wait_ms` (or arrives
-//     while shutting down / before models are loaded) gets 503; both carry Retry-After.
+//     while shutting down / before models are loaded) gets 503; both carry Retry-After. The
+//     queue is fair to clients (peer addresses): one client may fill at most three quarters of
+//     it, and a free worker goes to the client served least recently (WorkQueue).
 #pragma once
 
 #include <cstddef>

@@ -40,8 +40,34 @@ WorkQueue::~WorkQueue() {
   close();
 }
 
+uint64_t WorkQueue::next_in_line() const {
+  // Least recently admitted client first (never admitted: 0), then the oldest ticket.
+  const Waiter* best = nullptr;
+  uint64_t best_admitted = 0;
+  for (const Waiter& w : line_) {
+    const auto it = last_admitted_.find(w.client);
+    const uint64_t admitted = it == last_admitted_.end() ? 0 : it->second;
+    if (best == nullptr || admitted < best_admitted) {
+      best = &w;
+      best_admitted = admitted;
+    }
+  }
+  return best->ticket;
+}
+
+void WorkQueue::note_admitted(const std::string& client) {
+  last_admitted_[client] = ++admissions_;
+  if (last_admitted_.size() <= kRememberedClients) return;
+  // Forget clients with nobody waiting: a forgotten client counts as never admitted, which
+  // only moves it ahead of the others when it asks again — still fair.
+  std::erase_if(last_admitted_, [&](const auto& entry) {
+    return std::none_of(line_.begin(), line_.end(), [&](const Waiter& w) { return w.client == entry.first; });
+  });
+}
+
 WorkQueue::Admission WorkQueue::acquire(std::chrono::milliseconds max_wait,
-                                        const std::function<bool()>& cancelled) {
+                                        const std::function<bool()>& cancelled,
+                                        const std::string& client) {
   const auto start = std::chrono::steady_clock::now();
   const auto deadline = start + max_wait;
   std::unique_lock lock(mutex_);
@@ -56,26 +82,32 @@ WorkQueue::Admission WorkQueue::acquire(std::chrono::milliseconds max_wait,
     const int worker = free_worker();
     if (worker >= 0) {
       in_use_[worker] = true;
+      note_admitted(client);
       return {Status::kAdmitted, Lease(this, worker, std::chrono::steady_clock::now() - start)};
     }
   }
-  if (static_cast<int>(line_.size()) >= waiting_capacity_)
-    return {Status::kQueueFull, std::nullopt};
+  const int line_size = static_cast<int>(line_.size());
+  if (line_size >= waiting_capacity_) return {Status::kQueueFull, std::nullopt};
+  const bool client_waits =
+      std::any_of(line_.begin(), line_.end(), [&](const Waiter& w) { return w.client == client; });
+  if (client_waits && line_size >= waiting_capacity_ - waiting_capacity_ / 4)
+    return {Status::kQueueFull, std::nullopt};  // the rest is kept for other clients
   const uint64_t ticket = next_ticket_++;
-  line_.push_back(ticket);
+  line_.push_back({ticket, client});
   auto leave_line = [&] {
-    line_.erase(std::find(line_.begin(), line_.end(), ticket));
-    changed_.notify_all();  // the next in line may now be first
+    line_.erase(std::find_if(line_.begin(), line_.end(), [&](const Waiter& w) { return w.ticket == ticket; }));
+    changed_.notify_all();  // another waiter may now be next
   };
   for (;;) {
     if (closed_) {
       leave_line();
       return {Status::kClosed, std::nullopt};
     }
-    if (line_.front() == ticket) {
+    if (next_in_line() == ticket) {
       const int worker = free_worker();
       if (worker >= 0) {
         in_use_[worker] = true;
+        note_admitted(client);
         leave_line();
         return {Status::kAdmitted, Lease(this, worker, std::chrono::steady_clock::now() - start)};
       }

@@ -9,7 +9,12 @@
 // Contracts
 //   * At most `workers` leases exist at once; at most `waiting_capacity` callers wait in
 //     acquire(). A caller arriving when the line is full gets kQueueFull at once.
-//   * Waiters are served first come, first served.
+//   * Fair to clients (`client`: who asks — the route passes the peer address; "" is one
+//     anonymous client): a free worker goes to the waiter whose client was admitted least
+//     recently (never = first), first come first served within a client; and the last quarter
+//     of the line (waiting_capacity / 4 slots) is kept for clients with nobody waiting, so one
+//     client flooding the server fills at most the rest and another is still queued and served
+//     after at most one job per flooding client.
 //   * acquire() gives up with kTimedOut after `max_wait`, with kCancelled when `cancelled()`
 //     turns true (polled every 50 ms: a client that went away), with kClosed after close().
 //   * A lease's pool is used by one job at a time: its holder.
@@ -25,9 +30,11 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <vector>
 
 namespace parley::kernels {
@@ -70,7 +77,7 @@ class WorkQueue {
   WorkQueue& operator=(const WorkQueue&) = delete;
 
   Admission acquire(std::chrono::milliseconds max_wait,
-                    const std::function<bool()>& cancelled = {});
+                    const std::function<bool()>& cancelled = {}, const std::string& client = {});
   void close();  // wakes every waiter with kClosed; later acquire() calls get kClosed
 
   int workers() const { return static_cast<int>(pools_.size()); }
@@ -87,8 +94,21 @@ class WorkQueue {
   mutable std::mutex mutex_;
   std::condition_variable changed_;
   std::vector<bool> in_use_;
-  std::deque<uint64_t> line_;  // tickets of waiting callers, oldest first
+  struct Waiter {
+    uint64_t ticket;
+    std::string client;
+  };
+  // The ticket of the waiter served next (see the fairness contract); line_ not empty.
+  uint64_t next_in_line() const;
+  void note_admitted(const std::string& client);
+
+  std::deque<Waiter> line_;  // waiting callers, oldest first
   uint64_t next_ticket_ = 0;
+  // Admission number of each client's latest lease, for the clients that may wait again; pruned
+  // to the clients in line when it grows past kRememberedClients.
+  std::map<std::string, uint64_t> last_admitted_;
+  uint64_t admissions_ = 0;
+  static constexpr size_t kRememberedClients = 256;
   bool closed_ = false;
   std::atomic<int64_t> last_trim_ms_{INT64_MIN / 2};
 };

@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -216,6 +217,90 @@ TEST(WorkQueue, NeverMoreLeasesThanWorkersAndCloseWakesWaiters) {
   waiter.join();
   EXPECT_EQ(status.load(), static_cast<int>(WorkQueue::Status::kClosed));
   EXPECT_EQ(queue.acquire(std::chrono::seconds(1)).status, WorkQueue::Status::kClosed);
+}
+
+// Waits (at most 10 s) until `n` callers wait in `queue`.
+bool wait_for_line(const WorkQueue& queue, int n) {
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (queue.waiting() != n) {
+    if (std::chrono::steady_clock::now() > give_up) return false;
+    std::this_thread::yield();
+  }
+  return true;
+}
+
+// Closes the queue and joins its callers' threads at scope exit, so that a failed assertion
+// neither blocks nor leaves a joinable thread behind.
+struct JoinCallers {
+  WorkQueue& queue;
+  std::vector<std::thread>& threads;
+  ~JoinCallers() {
+    queue.close();
+    for (std::thread& t : threads)
+      if (t.joinable()) t.join();
+  }
+};
+
+// One client floods the line: it fills at most three quarters of it, and a second client is
+// queued and served next, ahead of the flood's earlier waiters.
+TEST(WorkQueue, AnotherClientIsQueuedAndServedAheadOfAFlood) {
+  WorkQueue queue(/*workers=*/1, /*waiting_capacity=*/8, /*threads_per_worker=*/1);
+  auto held = queue.acquire(std::chrono::milliseconds(0), {}, "10.0.0.1");
+  ASSERT_EQ(held.status, WorkQueue::Status::kAdmitted);
+  std::mutex mutex;
+  std::vector<std::string> order;
+  std::vector<std::thread> threads;
+  JoinCallers join{queue, threads};
+  auto ask = [&](const std::string& client) {
+    threads.emplace_back([&, client] {
+      auto admission = queue.acquire(std::chrono::seconds(30), {}, client);
+      if (!admission.lease) return;
+      std::lock_guard lock(mutex);
+      order.push_back(client);
+    });
+  };
+  for (int i = 0; i < 6; ++i) {
+    ask("10.0.0.1");
+    ASSERT_TRUE(wait_for_line(queue, i + 1));
+  }
+  // (A zero wait: a caller let into the line would time out at once instead of blocking.)
+  EXPECT_EQ(queue.acquire(std::chrono::milliseconds(0), {}, "10.0.0.1").status, WorkQueue::Status::kQueueFull)
+      << "the last quarter of the line is kept for other clients";
+  ask("10.0.0.2");
+  ASSERT_TRUE(wait_for_line(queue, 7));
+  ask("10.0.0.3");
+  ASSERT_TRUE(wait_for_line(queue, 8));
+  EXPECT_EQ(queue.acquire(std::chrono::milliseconds(0), {}, "10.0.0.4").status, WorkQueue::Status::kQueueFull);
+  held.lease.reset();
+  for (std::thread& t : threads) t.join();
+  ASSERT_EQ(order.size(), 8u);
+  EXPECT_EQ(order[0], "10.0.0.2");  // never served: first, in arrival order
+  EXPECT_EQ(order[1], "10.0.0.3");
+  for (size_t i = 2; i < order.size(); ++i) EXPECT_EQ(order[i], "10.0.0.1");
+  EXPECT_EQ(queue.busy(), 0);
+}
+
+// Two clients with several waiters each alternate.
+TEST(WorkQueue, ClientsWithWaitersTakeTurns) {
+  WorkQueue queue(1, 8, 1);
+  auto held = queue.acquire(std::chrono::milliseconds(0), {}, "a");
+  std::mutex mutex;
+  std::vector<std::string> order;
+  std::vector<std::thread> threads;
+  JoinCallers join{queue, threads};
+  for (const char* client : {"a", "a", "a", "b", "b", "b"}) {
+    const int before = queue.waiting();
+    threads.emplace_back([&, client] {
+      auto admission = queue.acquire(std::chrono::seconds(30), {}, client);
+      if (!admission.lease) return;
+      std::lock_guard lock(mutex);
+      order.emplace_back(client);
+    });
+    ASSERT_TRUE(wait_for_line(queue, before + 1));
+  }
+  held.lease.reset();
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(order, (std::vector<std::string>{"b", "a", "b", "a", "b", "a"}));
 }
 
 TEST(WorkQueue, CancelledWaiterLeavesTheLine) {
