@@ -32,10 +32,11 @@ def main():
     ap.add_argument("--parley", required=True)
     ap.add_argument("models", nargs="+")
     ap.add_argument("--limit", type=int, default=0)
+    ap.add_argument("--items", default="test.jsonl", help="held-out file in the corpus folder (test2.jsonl: heldout2.py)")
     ap.add_argument("--show", type=int, default=0)
     ap.add_argument("--json", default="")
     args = ap.parse_args()
-    items, system_prompt = load_items(args.limit)
+    items, system_prompt = load_items(args.limit, args.items)
     results = {}
     for model in args.models:
         t0 = time.time()

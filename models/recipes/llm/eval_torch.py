@@ -26,6 +26,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--ckpt", default=os.path.join(WORK, "ckpt.pt"))
     ap.add_argument("--limit", type=int, default=0)
+    ap.add_argument("--items", default="test.jsonl", help="held-out file in the corpus folder (test2.jsonl: heldout2.py)")
     ap.add_argument("--show", type=int, default=0)
     args = ap.parse_args()
     torch.set_num_threads(1)
@@ -34,7 +35,7 @@ def main():
     model.load_state_dict(ck["model"])
     model.eval()
     tok = ChatTokenizer(os.path.join(WORK, "tokenizer.model"))
-    items, system_prompt = load_items(args.limit)
+    items, system_prompt = load_items(args.limit, args.items)
     replies = []
     for it in items:
         msgs = [{"role": "system", "content": system_prompt}, {"role": "user", "content": it["user"]}]

@@ -22,6 +22,7 @@ import templates as T
 from chatml import tool_call_text, tool_result_text
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+DRILLS = {"on": False}
 
 
 def system_prompt() -> str:
@@ -50,7 +51,9 @@ def check_against_product(requests) -> None:
 def exchange(rng: random.Random, split: str, texts: T.TextSources):
     """Messages of one user request and its full answer (tool call, result, spoken follow-up)."""
     kind = rng.choices(
-        ["tool", "chat", "refusal", "general"], weights=[0.66, 0.12, 0.10, 0.12])[0]
+        ["tool", "chat", "refusal", "general", "drill"],
+        weights=[0.66, 0.11, 0.09, 0.06, 0.08] if DRILLS["on"] else
+        [0.70, 0.12, 0.10, 0.08, 0] if T.RICH["on"] else [0.66, 0.12, 0.10, 0.12, 0])[0]
     if kind == "tool":
         req = T.tool_request(rng, split, texts)
         msgs = [{"role": "user", "content": req.user},
@@ -59,7 +62,9 @@ def exchange(rng: random.Random, split: str, texts: T.TextSources):
         msgs.append({"role": "tool", "content": tool_result_text(result)})
         msgs.append({"role": "assistant", "content": answer})
         return msgs
-    if kind == "chat":
+    if kind == "drill":
+        user, answer = T.drill(rng, texts)
+    elif kind == "chat":
         user, answer = T.chat(rng, split)
     elif kind == "refusal":
         user, answer = T.refusal(rng, split)
@@ -101,8 +106,16 @@ def main():
     ap.add_argument("--out", default=os.path.join(os.environ.get("PARLEY_LLM_WORK", os.path.join(HERE, "work")), "corpus"))
     ap.add_argument("--narrow", action="store_true",
                     help="the first sessions' 12 prefixes and 9 suffixes instead of the wide wrappers")
+    ap.add_argument("--plain", action="store_true",
+                    help="only the fixed training phrasings of templates.py (the corpus before 2026-12-07), "
+                         "not the paraphrase.py grammars, noise wrappers and made-up labels")
+    ap.add_argument("--drills", action="store_true",
+                    help="8 %% copying drills (repeat a phrase; write a spoken number, duration or time as "
+                         "the tool arguments do)")
     args = ap.parse_args()
+    DRILLS["on"] = args.drills
     T.WIDE["on"] = not args.narrow
+    T.RICH["on"] = not args.plain
     os.makedirs(args.out, exist_ok=True)
     texts = T.TextSources.load()
     sys_prompt = system_prompt()

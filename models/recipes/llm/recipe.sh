@@ -24,9 +24,9 @@ export PARLEY_LLM_WORK="$W"  # every script below reads and writes there
 cd "$HERE"
 mkdir -p "$W"
 
-[ -f "$W/corpus/train.jsonl" ] || nice -n 15 $PY gen_corpus.py
+[ -f "$W/corpus/train.jsonl" ] || nice -n 15 $PY gen_corpus.py --train 120000
 [ -f "$W/tokenizer.model" ] || nice -n 15 $PY train_tokenizer.py
-nice -n 15 $PY train.py --model small --rows 60000 --steps "$STEPS" --batch 8 --warmup 200 \
+nice -n 15 $PY train.py --model small --rows 120000 --steps "$STEPS" --batch 8 --warmup 200 \
   --ckpt "$W/ckpt.pt"
 nice -n 15 $PY export.py --ckpt "$W/ckpt.pt" --out "$W/hf" --ref-dir "$W/reference"
 
@@ -35,6 +35,10 @@ nice -n 15 $PY export.py --ckpt "$W/ckpt.pt" --out "$W/hf" --ref-dir "$W/referen
 "$PARLEY" quantize "$W/parley-chat-f16.gguf" "$W/parley-chat-q4_k_m.gguf" Q4_K_M
 nice -n 15 $PY eval_gguf.py --parley "$PARLEY" --json "$W/eval_gguf.json" --show 5 \
   "$W/parley-chat-f16.gguf" "$W/parley-chat-q8_0.gguf" "$W/parley-chat-q4_k_m.gguf"
+# The second held-out set (heldout2.py: phrasings written with the grammars, never tuned on).
+[ -f "$W/corpus/test2.jsonl" ] || $PY heldout2.py
+nice -n 15 $PY eval_gguf.py --parley "$PARLEY" --json "$W/eval_gguf2.json" --show 5 --items test2.jsonl \
+  "$W/parley-chat-q8_0.gguf"
 
 # eval.json: the Q8_0 file's held-out scores (what tests/llm/default_model_heldout_test.cc
 # expects the runtime to reproduce), whether they meet issue 9's targets, and the other files'.
@@ -47,6 +51,8 @@ q.pop("seconds", None)
 q["meets_target"] = q["tool_accuracy"] >= 0.95 and q["greeting_accuracy"] >= 0.8 and q["capability_accuracy"] >= 0.8
 q["f16_tool_accuracy"] = r[f"{w}/parley-chat-f16.gguf"]["tool_accuracy"]
 q["q4_k_m_tool_accuracy"] = r[f"{w}/parley-chat-q4_k_m.gguf"]["tool_accuracy"]
+r2 = json.load(open(f"{w}/eval_gguf2.json"))[f"{w}/parley-chat-q8_0.gguf"]
+q["heldout2_tool_accuracy"], q["heldout2_tool_n"] = r2["tool_accuracy"], r2["tool_n"]
 json.dump(q, open(f"{w}/eval.json", "w"), indent=2, sort_keys=True)
 print("eval.json:", json.dumps(q, sort_keys=True))
 PYEOF
@@ -57,6 +63,7 @@ cp "$W/hf/config.json" "$W/hf/generation_config.json" "$W/hf/model.safetensors" 
    "$W/hf/tokenizer.model" "$W/hf/tokenizer_config.json" "$W/hf/special_tokens_map.json" "$OUT/hf/"
 cp "$W/reference/reference.txt" "$W/reference/reference_logits.f32" "$OUT/"
 cp "$W/corpus/test.jsonl" "$OUT/heldout.jsonl"
+cp "$W/corpus/test2.jsonl" "$OUT/heldout2.jsonl"
 # SHIP=1 ships the Q8_0 file when it meets the targets; SHIP=always ships it regardless (the
 # model card then says how far it is from them); SHIP=0 never.
 if [ "$SHIP" = always ] || { [ "$SHIP" = 1 ] && [ "$MET" = 1 ]; }; then

@@ -17,8 +17,9 @@ from chatml import parse_tool_call
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def load_items(limit: int = 0):
-    with open(os.path.join(os.environ.get("PARLEY_LLM_WORK", os.path.join(HERE, "work")), "corpus", "test.jsonl")) as f:
+def load_items(limit: int = 0, name: str = "test.jsonl"):
+    """Held-out items of the corpus folder: test.jsonl (gen_corpus.py) or test2.jsonl (heldout2.py)."""
+    with open(os.path.join(os.environ.get("PARLEY_LLM_WORK", os.path.join(HERE, "work")), "corpus", name)) as f:
         items = [json.loads(line) for line in f]
     if limit:
         items = items[:limit]

@@ -128,8 +128,13 @@ WIDE = {"on": False}  # set by gen_corpus.py
 
 def surface(rng: random.Random, core: str, split: str, question: bool = False) -> str:
     if split == "train" and WIDE["on"]:
-        prefix = "" if rng.random() < 0.4 else rng.choice(WIDE_PREFIX)
-        suffix = "" if rng.random() < 0.4 else rng.choice(WIDE_SUFFIX)
+        import paraphrase as P
+        r = rng.random()
+        prefix = "" if r < 0.4 else (noise(rng, P.NOISE_FRAMES) if RICH["on"] and r < 0.55
+                                     else rng.choice(WIDE_PREFIX))
+        r = rng.random()
+        suffix = "" if r < 0.4 else (noise(rng, P.NOISE_TAILS) if RICH["on"] and r < 0.55
+                                     else rng.choice(WIDE_SUFFIX))
         text = prefix + core + suffix
     else:
         text = rng.choice(PREFIX[split]) + core + rng.choice(SUFFIX[split])
@@ -222,6 +227,52 @@ STOP_T = {"train": ["stop", "cancel", "never mind", "stop talking", "shush", "qu
                     "that's enough", "forget it", "nevermind", "be quiet", "stop it",
                     "enough", "shut up", "hush", "okay stop"],
           "test": ["cut it out", "please stop", "stop that", "halt", "drop it", "no more"]}
+
+
+# Rich training phrasings (paraphrase.py), on unless gen_corpus.py --plain: a train phrasing is
+# drawn from the table's own train list 30 % of the time, else from its grammar. Test phrasings
+# are drawn exactly as before (same lists, same random numbers), so test.jsonl does not change.
+RICH = {"on": False}
+_RICH_OF = {}
+
+
+def _held_out_templates() -> set:
+    tables = [TIME_T, DATE_T, TIMER_T, TIMER_LABEL_T, LIST_T, CANCEL_TIMER_T, CANCEL_TIMER_LABEL_T,
+              ALARM_T, CANCEL_ALARM_T, VOLUME_SET_T, VOLUME_UP_T, VOLUME_DOWN_T, VOLUME_MUTE_T,
+              VOLUME_MAX_T, STOP_T, GREETINGS, CAPABILITY, IDENTITY]
+    held = {p for t in tables for p in t["test"]}
+    held |= {a for _, asks in TOPICS["test"] for a in asks}
+    return held
+
+
+def _register_rich() -> None:
+    import paraphrase as P
+    held = _held_out_templates()
+    for table, groups in ((TIME_T, P.TIME), (DATE_T, P.DATE), (TIMER_T, P.TIMER),
+                          (TIMER_LABEL_T, P.TIMER_LABEL), (LIST_T, P.LIST),
+                          (CANCEL_TIMER_T, P.CANCEL_TIMER), (CANCEL_TIMER_LABEL_T, P.CANCEL_TIMER_LABEL),
+                          (ALARM_T, P.ALARM), (CANCEL_ALARM_T, P.CANCEL_TIMER), (VOLUME_SET_T, P.VOLUME_SET),
+                          (VOLUME_UP_T, P.VOLUME_UP), (VOLUME_DOWN_T, P.VOLUME_DOWN),
+                          (VOLUME_MUTE_T, P.VOLUME_MUTE), (VOLUME_MAX_T, P.VOLUME_MAX), (STOP_T, P.STOP),
+                          (GREETINGS, P.GREETINGS), (CAPABILITY, P.CAPABILITY), (IDENTITY, P.IDENTITY)):
+        _RICH_OF[id(table)] = P.without(groups, held)
+    _RICH_OF["topics"] = [(topic, P.without(P.expand_all(pats), held)) for topic, pats in P.REFUSAL.items()]
+
+
+def choose(rng: random.Random, table: dict, split: str) -> str:
+    if split == "train" and RICH["on"] and rng.random() >= 0.3:
+        import paraphrase as P
+        if not _RICH_OF:
+            _register_rich()
+        return P.draw(rng, _RICH_OF[id(table)])
+    return rng.choice(table[split])
+
+
+def noise(rng: random.Random, frames: list) -> str:
+    """A noise prefix or tail: a frame of paraphrase.py with each {w} a random word."""
+    import paraphrase as P
+    parts = rng.choice(frames).split("{w}")
+    return parts[0] + "".join(rng.choice(P.NOISE_WORDS) + p for p in parts[1:])
 
 
 def duration_text(hours: int = 0, minutes: int = 0, seconds: int = 0) -> str:
@@ -317,16 +368,36 @@ def volume_level(n: int) -> int:
     return n * 10 if n <= 10 else n
 
 
+# Train weights of the rich corpus: more labelled timers (copying an unseen label is the skill
+# the first models lacked) and more of the intents with many phrasings.
+RICH_WEIGHTS = [6, 5, 18, 14, 5, 5, 6, 16, 4, 6, 3, 5, 5, 2, 2, 6]
+
+_ONSETS = ["b", "d", "f", "g", "k", "l", "m", "n", "p", "r", "s", "t", "v", "z", "br", "ch", "cl",
+           "dr", "fl", "gr", "pl", "sh", "sl", "st", "tr", "w", "y", "h", "j", "sp"]
+_VOWELS = ["a", "e", "i", "o", "u", "oo", "ee", "ai", "ou", "y"]
+_CODAS = ["", "", "n", "r", "l", "s", "t", "m", "ck", "ng", "x", "p"]
+
+
+def made_up_word(rng: random.Random) -> str:
+    """A pronounceable word no dictionary has (timer labels the model must copy, not recall)."""
+    return "".join(rng.choice(_ONSETS) + rng.choice(_VOWELS) + rng.choice(_CODAS)
+                   for _ in range(rng.choice([1, 2, 2, 3])))
+
+
 def tool_request(rng: random.Random, split: str, texts: TextSources) -> ToolRequest:
     kind = rng.choices(
         ["time", "date", "timer", "timer_label", "list", "cancel_timer", "cancel_timer_label",
          "alarm", "cancel_alarm", "vol_set", "vol_percent", "vol_up", "vol_down", "vol_mute",
          "vol_max", "stop"],
-        weights=[7, 6, 20, 8, 5, 4, 3, 18, 4, 6, 3, 4, 4, 1.5, 1.5, 6])[0]
-    q = lambda t: surface(rng, rng.choice(t[split]), split, question=True)  # noqa: E731
-    c = lambda t: surface(rng, rng.choice(t[split]), split)  # noqa: E731
-    label = lambda: rng.choice(texts.nouns[split] if rng.random() < 0.7 or split == "test"  # noqa: E731
-                               else [f for f in FOODS if label_split(f) == split])
+        weights=RICH_WEIGHTS if split == "train" and RICH["on"] else
+        [7, 6, 20, 8, 5, 4, 3, 18, 4, 6, 3, 4, 4, 1.5, 1.5, 6])[0]
+    q = lambda t: surface(rng, choose(rng, t, split), split, question=True)  # noqa: E731
+    c = lambda t: surface(rng, choose(rng, t, split), split)  # noqa: E731
+    def label():
+        if split == "train" and RICH["on"] and rng.random() < 0.25:
+            return made_up_word(rng)
+        return rng.choice(texts.nouns[split] if rng.random() < 0.7 or split == "test"
+                          else [f for f in FOODS if label_split(f) == split])
     if kind == "time":
         return ToolRequest(q(TIME_T), "get_time", {})
     if kind == "date":
@@ -335,12 +406,12 @@ def tool_request(rng: random.Random, split: str, texts: TextSources) -> ToolRequ
         d, hms = duration_phrase(rng, split)
         args = {"duration": duration_text(*hms)}
         if kind == "timer":
-            core = rng.choice(TIMER_T[split])
-            if "{d} timer" in core or "a {d}" in core:
+            core = choose(rng, TIMER_T, split)
+            if "{d} timer" in core or "{d} countdown" in core or "a {d}" in core:
                 d = d.replace("minutes", "minute").replace("seconds", "second").replace("hours", "hour")
             return ToolRequest(surface(rng, core.format(d=d), split), "set_timer", args)
         lab = label()
-        core = rng.choice(TIMER_LABEL_T[split]).format(d=d, label=lab)
+        core = choose(rng, TIMER_LABEL_T, split).format(d=d, label=lab)
         return ToolRequest(surface(rng, core, split), "set_timer", {**args, "label": lab})
     if kind == "list":
         return ToolRequest(q(LIST_T), "list_timers", {})
@@ -348,21 +419,21 @@ def tool_request(rng: random.Random, split: str, texts: TextSources) -> ToolRequ
         return ToolRequest(c(CANCEL_TIMER_T if kind == "cancel_timer" else CANCEL_ALARM_T), "cancel_timer", {})
     if kind == "cancel_timer_label":
         lab = label()
-        core = rng.choice(CANCEL_TIMER_LABEL_T[split]).format(label=lab)
+        core = choose(rng, CANCEL_TIMER_LABEL_T, split).format(label=lab)
         return ToolRequest(surface(rng, core, split), "cancel_timer", {"label": lab})
     if kind == "alarm":
         t, hhmm = alarm_phrase(rng, split)
-        core = rng.choice(ALARM_T[split]).format(t=t)
+        core = choose(rng, ALARM_T, split).format(t=t)
         return ToolRequest(surface(rng, core, split), "set_alarm", {"time": hhmm})
     if kind == "vol_set":
         n = rng.randint(0, 10)
         spoken = str(n) if rng.random() < 0.5 else words(n)
-        core = rng.choice(VOLUME_SET_T[split]).format(n=spoken)
+        core = choose(rng, VOLUME_SET_T, split).format(n=spoken)
         return ToolRequest(surface(rng, core, split), "set_volume", {"level": volume_level(n)})
     if kind == "vol_percent":
         n = pick_number(rng, 11, 100, split)
         spoken = say_number(rng, n, split) if n < 100 else rng.choice(["100", "one hundred"])
-        core = rng.choice(VOLUME_SET_T[split]).format(n=spoken + rng.choice([" percent", "%", " percent"]))
+        core = choose(rng, VOLUME_SET_T, split).format(n=spoken + rng.choice([" percent", "%", " percent"]))
         return ToolRequest(surface(rng, core, split), "set_volume", {"level": n})
     if kind == "vol_up":
         return ToolRequest(c(VOLUME_UP_T), "change_volume", {"delta": 10})
@@ -532,17 +603,23 @@ def refusal_answer(rng: random.Random, topic: str) -> str:
 def chat(rng: random.Random, split: str):
     r = rng.random()
     if r < 0.35:
-        return surface(rng, rng.choice(GREETINGS[split]), split), rng.choice(GREETING_ANSWERS)
+        return surface(rng, choose(rng, GREETINGS, split), split), rng.choice(GREETING_ANSWERS)
     if r < 0.65:
-        return surface(rng, rng.choice(CAPABILITY[split]), split, True), rng.choice(CAPABILITY_ANSWERS)
+        return surface(rng, choose(rng, CAPABILITY, split), split, True), rng.choice(CAPABILITY_ANSWERS)
     if r < 0.78:
-        return surface(rng, rng.choice(IDENTITY[split]), split, True), rng.choice(IDENTITY_ANSWERS)
+        return surface(rng, choose(rng, IDENTITY, split), split, True), rng.choice(IDENTITY_ANSWERS)
     user = rng.choice(THANKS["train"])
     key = next((k for k in ("bye", "night", "see") if k in user), "")
     return surface(rng, user, "train"), rng.choice(THANKS_ANSWERS[key])
 
 
 def refusal(rng: random.Random, split: str):
+    if split == "train" and RICH["on"] and rng.random() >= 0.3:
+        import paraphrase as P
+        if not _RICH_OF:
+            _register_rich()
+        topic, groups = rng.choice(_RICH_OF["topics"])
+        return surface(rng, P.draw(rng, groups), split, True), refusal_answer(rng, topic)
     topic, asks = rng.choice(TOPICS[split])
     return surface(rng, rng.choice(asks), split, True), refusal_answer(rng, topic)
 
@@ -573,3 +650,40 @@ def refusal_test(rng: random.Random, count: int):
         _, asks = rng.choice(TOPICS["test"])
         out.append(surface(rng, rng.choice(asks), "test", True))
     return out
+
+
+# ---------------------------------------------------------------- drills (gen_corpus.py --drills)
+def _digits_drill(rng: random.Random):
+    """(spoken, written): the argument conventions on their own — numbers, durations, clock times."""
+    r = rng.random()
+    if r < 0.4:
+        n = rng.randint(0, 99)
+        if n in HELD_OUT_NUMBERS:
+            n += 1
+        return words(n, rng), str(n)
+    if r < 0.7:
+        spoken, hms = duration_phrase(rng, "train")
+        return spoken, duration_text(*hms)
+    return alarm_phrase(rng, "train")
+
+
+def drill(rng: random.Random, texts: TextSources):
+    """A copying exercise: repeat a phrase, or write a spoken number, duration or time as the tool
+    arguments write it. Teaches the model to copy from the request, which timer labels and
+    numbers need, with no tool around it."""
+    r = rng.random()
+    if r < 0.5:
+        number = str(rng.randint(0, 9999))
+        while any(str(h) in number for h in HELD_OUT_NUMBERS):  # held-out numbers stay unseen as digits
+            number = str(rng.randint(0, 9999))
+        pool = [made_up_word(rng), rng.choice(texts.nouns["train"]),
+                f"{made_up_word(rng)} {rng.choice(texts.nouns['train'])}", number]
+        what = rng.choice(pool)
+        ask = rng.choice(["repeat after me: {x}", "say {x}", "can you say {x}", "please repeat {x}",
+                          "say the word {x}", "repeat {x}"]).format(x=what)
+        return surface(rng, ask, "train"), what
+    spoken, written = _digits_drill(rng)
+    ask = rng.choice(["write {x} in digits", "how do you write {x}", "{x} in numbers",
+                      "what is {x} in digits"]).format(x=spoken)
+    return surface(rng, ask, "train", True), written
+
