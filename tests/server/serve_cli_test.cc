@@ -87,6 +87,21 @@ struct Child {
   bool exited = false;
 };
 
+// `parley serve --listen --simulated` on the tiny test models, with `extra` arguments.
+std::vector<std::string> listen_command(const std::vector<std::string>& extra) {
+  std::vector<std::string> args = {PARLEY_BINARY, "serve", "--port", "0", "--threads-per-worker", "1", "--llm",
+                                   parley::assistant::server::testing_support::random_chat_model_path(), "--asr",
+                                   std::string(PARLEY_SOURCE_DIR) + "/tests/asr/fixtures/lstm_tiny", "--listen",
+                                   "--simulated"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return args;
+}
+
+// The port a starting `parley serve` announces ("" when it does not within a minute).
+std::string ready_port(Child& child) {
+  return child.wait_for(std::regex(R"(ready: http://127\.0\.0\.1:(\d+))"), std::chrono::seconds(60));
+}
+
 TEST(ServeCli, RefusesAPublicAddressWithoutAKey) {
   Child child({PARLEY_BINARY, "serve", "--host", "0.0.0.0", "--port", "0", "--llm",
                parley::assistant::server::testing_support::random_chat_model_path()});
@@ -99,8 +114,7 @@ TEST(ServeCli, RefusesAPublicAddressWithoutAKey) {
 TEST(ServeCli, ServesThenExitsCleanlyOnSigterm) {
   Child child({PARLEY_BINARY, "serve", "--port", "0", "--api-key", "k", "--threads-per-worker", "1",
                "--llm", parley::assistant::server::testing_support::random_chat_model_path()});
-  const std::string port =
-      child.wait_for(std::regex(R"(ready: http://127\.0\.0\.1:(\d+))"), std::chrono::seconds(60));
+  const std::string port = ready_port(child);
   ASSERT_FALSE(port.empty()) << child.output;
   httplib::Client client("127.0.0.1", std::stoi(port));
   EXPECT_EQ(client.Get("/health")->status, 200);
@@ -125,12 +139,8 @@ TEST(ServeCli, ListenHoldsADeviceTurnAndPublishesItOnEvents) {
   if (std::system("espeak-ng --version > /dev/null 2>&1") != 0) GTEST_SKIP() << "espeak-ng is not installed";
   const std::string question = ::testing::TempDir() + std::to_string(::getpid()) + "_parley_listen_question.wav";
   ASSERT_EQ(std::system(("espeak-ng -w " + question + " 'what time is it'").c_str()), 0);
-  Child child({PARLEY_BINARY, "serve", "--port", "0", "--threads-per-worker", "1", "--llm",
-               parley::assistant::server::testing_support::random_chat_model_path(), "--asr",
-               std::string(PARLEY_SOURCE_DIR) + "/tests/asr/fixtures/lstm_tiny", "--listen", "--simulated",
-               "--simulated-input", question, "--set", "llm.max_tokens=8"});
-  const std::string port =
-      child.wait_for(std::regex(R"(ready: http://127\.0\.0\.1:(\d+))"), std::chrono::seconds(60));
+  Child child(listen_command({"--simulated-input", question, "--set", "llm.max_tokens=8"}));
+  const std::string port = ready_port(child);
   ASSERT_FALSE(port.empty()) << child.output;
   httplib::Client client("127.0.0.1", std::stoi(port));
   client.set_read_timeout(30, 0);
@@ -162,12 +172,8 @@ TEST(ServeCli, ListenHoldsADeviceTurnAndPublishesItOnEvents) {
 // The sound device vanishes while serving --listen and comes back: the kiosk hears of both on
 // /events and operators see it in /metrics.
 TEST(ServeCli, ListenReportsAVanishedDeviceOnEventsAndMetrics) {
-  Child child({PARLEY_BINARY, "serve", "--port", "0", "--threads-per-worker", "1", "--llm",
-               parley::assistant::server::testing_support::random_chat_model_path(), "--asr",
-               std::string(PARLEY_SOURCE_DIR) + "/tests/asr/fixtures/lstm_tiny", "--listen", "--simulated",
-               "--simulated-outage", "2:0.5"});
-  const std::string port =
-      child.wait_for(std::regex(R"(ready: http://127\.0\.0\.1:(\d+))"), std::chrono::seconds(60));
+  Child child(listen_command({"--simulated-outage", "2:0.5"}));
+  const std::string port = ready_port(child);
   ASSERT_FALSE(port.empty()) << child.output;
   httplib::Client client("127.0.0.1", std::stoi(port));
   client.set_read_timeout(30, 0);
