@@ -25,7 +25,7 @@ cd "$HERE"
 mkdir -p "$W"
 
 [ -f "$W/corpus/train.jsonl" ] || nice -n 15 $PY gen_corpus.py --train 120000
-# TOKENIZER_ARGS=--merge-space: the tokenizer of the model shipped on 2026-12-07 (see MODEL_CARD).
+# TOKENIZER_ARGS=--split-space: the experimental tokenizer of MODEL_CARD's "Metrics" (not the shipped one).
 [ -f "$W/tokenizer.model" ] || nice -n 15 $PY train_tokenizer.py ${TOKENIZER_ARGS:-}
 nice -n 15 $PY train.py --model small --rows 120000 --steps "$STEPS" --batch 8 --warmup 200 \
   --ckpt "$W/ckpt.pt"
