@@ -72,20 +72,21 @@ void add_serve_command(CLI::App& app) {
   cmd->add_flag("--simulated", listen->simulated, "With --listen: the simulated device instead of sound hardware");
   cmd->add_option("--simulated-input", listen->simulated_input,
                   "With --listen --simulated: audio file spoken into the microphone once");
-  cmd->add_option("--simulated-outage", listen->simulated_outage,
+  auto outage = std::make_shared<std::string>();
+  cmd->add_option("--simulated-outage", *outage,
                   "With --listen --simulated: the device vanishes AT seconds in, for SECONDS (fault test), AT:SECONDS");
-  cmd->callback([settings, listen, listening] {
+  cmd->callback([settings, listen, listening, outage] {
     if (*listening) {
-      if (!listen->simulated_outage.empty()) {
+      if (!outage->empty()) {
         if (!listen->simulated) throw Error("serve: --simulated-outage needs --simulated");
-        parse_outage(listen->simulated_outage, "serve");  // a bad value fails before any model loads
+        listen->simulated_outage = parse_outage(*outage, "serve");  // before any model loads
       }
       listen->models = {.asr = settings->models.asr, .llm = settings->models.llm, .voice = settings->models.voice, .vad = ""};
       settings->start_listening = [listen](server::ServerContext& context) {
         auto listener = std::make_shared<ServeListener>(context, *listen);
         return std::function<void()>([listener] { listener->stop(); });
       };
-    } else if (listen->simulated || !listen->simulated_input.empty() || !listen->simulated_outage.empty() ||
+    } else if (listen->simulated || !listen->simulated_input.empty() || !outage->empty() ||
                !listen->input.empty() ||
                !listen->output.empty() || listen->half_duplex) {
       throw Error("serve: --input, --output, --half-duplex and --simulated* go with --listen");

@@ -52,10 +52,10 @@ ServeListener::ServeListener(server::ServerContext& context, const ServeListenOp
       const std::vector<float> clip = read_clip(options.simulated_input, rate);
       simulated.capture_input.insert(simulated.capture_input.end(), clip.begin(), clip.end());
     }
-    if (!options.simulated_outage.empty())
-      std::tie(simulated.outage_after_s, simulated.outage_s) = parse_outage(options.simulated_outage, "serve");
+    if (options.simulated_outage)
+      std::tie(simulated.outage_after_s, simulated.outage_s) = *options.simulated_outage;
     stream_ = std::make_unique<audio::SimulatedStream>(stream_config, std::move(simulated));
-  } else if (!options.simulated_input.empty() || !options.simulated_outage.empty()) {
+  } else if (!options.simulated_input.empty() || options.simulated_outage) {
     throw Error("serve: --simulated-input and --simulated-outage need --simulated");
   } else {
     stream_ = std::make_unique<audio::PortAudioStream>(stream_config);

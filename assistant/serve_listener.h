@@ -17,8 +17,10 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include "assistant/server/server_context.h"
 #include "assistant/voice_assistant.h"
@@ -31,7 +33,8 @@ struct ServeListenOptions {
   std::string input, output;   // device names; "" = the config's, then the system default
   bool simulated = false;      // the simulated device instead of PortAudio
   std::string simulated_input; // with simulated: audio file spoken into the microphone once
-  std::string simulated_outage; // with simulated: "AT:SECONDS", the device vanishes (fault test)
+  std::optional<std::pair<double, double>> simulated_outage;  // with simulated: {AT, SECONDS}, the
+                                                             // device vanishes (fault test)
   bool half_duplex = false;
 };
 

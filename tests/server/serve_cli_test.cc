@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <regex>
 #include <string>
 #include <vector>
@@ -97,6 +98,18 @@ std::vector<std::string> listen_command(const std::vector<std::string>& extra) {
   return args;
 }
 
+// Server-sent events of a started `parley serve` until `done(events so far)` (or 30 s).
+std::string read_events(const std::string& port, const std::function<bool(const std::string&)>& done) {
+  httplib::Client client("127.0.0.1", std::stoi(port));
+  client.set_read_timeout(30, 0);
+  std::string events;
+  client.Get("/events", [&](const char* data, size_t size) {
+    events.append(data, size);
+    return !done(events);
+  });
+  return events;
+}
+
 // The port a starting `parley serve` announces ("" when it does not within a minute).
 std::string ready_port(Child& child) {
   return child.wait_for(std::regex(R"(ready: http://127\.0\.0\.1:(\d+))"), std::chrono::seconds(60));
@@ -142,14 +155,10 @@ TEST(ServeCli, ListenHoldsADeviceTurnAndPublishesItOnEvents) {
   Child child(listen_command({"--simulated-input", question, "--set", "llm.max_tokens=8"}));
   const std::string port = ready_port(child);
   ASSERT_FALSE(port.empty()) << child.output;
-  httplib::Client client("127.0.0.1", std::stoi(port));
-  client.set_read_timeout(30, 0);
   // The question is spoken into the simulated microphone at start: its turn arrives on /events.
-  std::string events;
-  client.Get("/events", [&](const char* data, size_t size) {
-    events.append(data, size);
-    return events.find("event: trace") == std::string::npos ||
-           events.find("\n\n", events.find("event: trace")) == std::string::npos;
+  const std::string events = read_events(port, [](const std::string& e) {
+    return e.find("event: trace") != std::string::npos &&
+           e.find("\n\n", e.find("event: trace")) != std::string::npos;
   });
   std::filesystem::remove(question);
   EXPECT_NE(events.find("event: final"), std::string::npos) << events;
@@ -162,6 +171,7 @@ TEST(ServeCli, ListenHoldsADeviceTurnAndPublishesItOnEvents) {
   EXPECT_FALSE(turn["transcript"].get<std::string>().empty());
   EXPECT_TRUE(turn["stages_ms"].contains("endpoint_to_first_audio")) << turn.dump();
   // The kiosk's Stop button: accepted while listening.
+  httplib::Client client("127.0.0.1", std::stoi(port));
   auto stop = client.Post("/v1/stop", "", "application/json");
   ASSERT_TRUE(stop);
   EXPECT_EQ(stop->status, 200) << stop->body;
@@ -175,13 +185,8 @@ TEST(ServeCli, ListenReportsAVanishedDeviceOnEventsAndMetrics) {
   Child child(listen_command({"--simulated-outage", "2:0.5"}));
   const std::string port = ready_port(child);
   ASSERT_FALSE(port.empty()) << child.output;
-  httplib::Client client("127.0.0.1", std::stoi(port));
-  client.set_read_timeout(30, 0);
-  std::string events;
-  client.Get("/events", [&](const char* data, size_t size) {
-    events.append(data, size);
-    return events.find(R"("state":"back")") == std::string::npos;
-  });
+  const std::string events =
+      read_events(port, [](const std::string& e) { return e.find(R"("state":"back")") != std::string::npos; });
   const size_t lost = events.find(R"("state":"lost")");
   const size_t back = events.find(R"("state":"back")");
   ASSERT_NE(lost, std::string::npos) << events << child.output;
@@ -193,6 +198,7 @@ TEST(ServeCli, ListenReportsAVanishedDeviceOnEventsAndMetrics) {
   // Back within 2 s of the device returning (issue 12), and not before it returned.
   EXPECT_GE(event["outage_ms"].get<int64_t>(), 450) << event.dump();
   EXPECT_LE(event["outage_ms"].get<int64_t>(), 2500) << event.dump();
+  httplib::Client client("127.0.0.1", std::stoi(port));
   auto metrics = client.Get("/metrics");
   ASSERT_TRUE(metrics);
   EXPECT_NE(metrics->body.find(R"(parley_errors_total{kind="device_lost"} 1)"), std::string::npos)
