@@ -13,6 +13,7 @@
 #include <iostream>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -21,6 +22,7 @@
 #include "assistant/commands.h"
 #include "assistant/core/assistant_tools.h"
 #include "assistant/core/bounded_queue.h"
+#include "assistant/core/chat_backend.h"
 #include "assistant/core/clock.h"
 #include "assistant/core/config.h"
 #include "assistant/core/timers.h"
@@ -35,6 +37,7 @@
 #include "llm/conversation.h"
 #include "llm/model.h"
 #include "llm/session.h"
+#include "llm/tool_call_grammar.h"
 
 namespace parley::assistant {
 namespace {
@@ -180,7 +183,19 @@ void run_pipe(const PipeOptions& options) {
   session_config.context_length = options.context_length;
   session_config.kv_type = options.f32_cache ? kernels::DType::F32 : kernels::DType::F16;
   llm::Session session(*model, pool, session_config);
+  std::mutex out_mutex;  // stdout: the reply stream and timer announcements
+  const bool use_tools = !options.raw && !options.no_tools && assistant_config.tools.enabled;
+  std::unique_ptr<PipeTools> tools;
+  if (use_tools) tools = std::make_unique<PipeTools>(assistant_config, out_mutex, voice.get());
+  // Tool calls are decoded under their grammar (tools.constrain_calls), also with --no-tools:
+  // the calls printed are then those the assistant would run.
+  std::optional<llm::ToolCallConstraint> grammar;
+  if (!options.raw) {
+    std::vector<llm::ToolCallSpec> specs = local_tool_call_specs(assistant_config);
+    if (!specs.empty()) grammar.emplace(model->tokenizer(), std::move(specs));
+  }
   llm::ConversationConfig config;
+  config.constraint = grammar ? &*grammar : nullptr;
   config.system_prompt = options.raw                       ? ""
                          : !options.system_prompt.empty() ? options.system_prompt
                                                           : assistant_config.llm.system_prompt;
@@ -191,10 +206,6 @@ void run_pipe(const PipeOptions& options) {
   llm::Conversation chat(session, config);
   chat.prime();
 
-  std::mutex out_mutex;  // stdout: the reply stream and timer announcements
-  const bool use_tools = !options.raw && !options.no_tools && assistant_config.tools.enabled;
-  std::unique_ptr<PipeTools> tools;
-  if (use_tools) tools = std::make_unique<PipeTools>(assistant_config, out_mutex, voice.get());
   if (::isatty(STDIN_FILENO))
     std::fprintf(stderr, "pipe: %s%s; one turn per line, Ctrl-D ends\n", model_path.c_str(),
                  use_tools ? ", tools on" : "");

@@ -24,6 +24,7 @@ Conversation::Conversation(Session& session, ConversationConfig config)
       format_(model_chat_format(session.model())),
       sampler_(config_.sampler, session.model().hparams().n_vocab) {
   if (config_.max_tokens < 1) throw Error("conversation: max_tokens must be >= 1");
+  sampler_.set_constraint(config_.constraint);
   clear_history();
 }
 
@@ -97,6 +98,7 @@ std::string Conversation::generate(const std::vector<TokenId>& prompt, const Tex
   }
   std::span<const float> logits = session_.decode({prompt.data() + common, prompt.size() - common});
   if (!config_.use_template) sampler_.reset();
+  if (config_.constraint != nullptr) config_.constraint->reset();
 
   size_t longest_stop = 0;
   for (const std::string& s : config_.stop) longest_stop = std::max(longest_stop, s.size());

@@ -40,6 +40,8 @@ struct ConversationConfig {
   std::vector<std::string> stop;    // reply ends before any of these strings
   SamplerConfig sampler;
   bool use_template = true;         // false: raw completion, no template, no history
+  // Not owned; reset at the start of every reply (e.g. a ToolCallConstraint). nullptr: none.
+  TokenConstraint* constraint = nullptr;
 };
 
 struct ReplyStats {

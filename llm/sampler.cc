@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <sstream>
 
 #include "kernels/error.h"
@@ -44,6 +45,7 @@ void Sampler::reset() {
 }
 
 void Sampler::accept(int32_t token) {
+  if (constraint_ != nullptr) constraint_->accept(token);
   if (config_.penalty_last_n == 0) return;
   if (recent_.size() < static_cast<size_t>(config_.penalty_last_n)) {
     recent_.push_back(token);
@@ -76,8 +78,48 @@ void Sampler::apply_penalties(float* logits) {
 int32_t Sampler::sample(float* logits) {
   apply_penalties(logits);
   if (config_.temperature <= 0.0f) {
-    return static_cast<int32_t>(std::max_element(logits, logits + n_vocab_) - logits);
+    const auto best = static_cast<int32_t>(std::max_element(logits, logits + n_vocab_) - logits);
+    if (constraint_ == nullptr || constraint_->allows(best)) return best;
+    return best_allowed(logits);
   }
+  const int32_t drawn = draw(logits);
+  if (constraint_ == nullptr || constraint_->allows(drawn)) return drawn;
+  // Draw again among the allowed tokens only.
+  masked_.assign(logits, logits + n_vocab_);
+  bool any = false;
+  for (int32_t i = 0; i < n_vocab_; ++i) {
+    if (constraint_->allows(i)) {
+      any = any || std::isfinite(masked_[static_cast<size_t>(i)]);
+    } else {
+      masked_[static_cast<size_t>(i)] = -std::numeric_limits<float>::infinity();
+    }
+  }
+  return any ? draw(masked_.data()) : drawn;
+}
+
+int32_t Sampler::best_allowed(const float* logits) {
+  // The likeliest few first (a partial sort), then every token.
+  constexpr size_t kFirst = 64;
+  candidates_.clear();
+  for (int32_t i = 0; i < n_vocab_; ++i) candidates_.emplace_back(logits[i], i);
+  auto by_logit = [](const auto& a, const auto& b) {
+    return a.first > b.first || (a.first == b.first && a.second < b.second);
+  };
+  const size_t first = std::min(kFirst, candidates_.size());
+  std::partial_sort(candidates_.begin(), candidates_.begin() + static_cast<ptrdiff_t>(first),
+                    candidates_.end(), by_logit);
+  for (size_t k = 0; k < first; ++k) {
+    if (constraint_->allows(candidates_[k].second)) return candidates_[k].second;
+  }
+  int32_t best = -1;
+  for (size_t k = first; k < candidates_.size(); ++k) {
+    const auto& c = candidates_[k];
+    if ((best < 0 || by_logit(c, std::pair<float, int32_t>(logits[best], best))) && constraint_->allows(c.second)) best = c.second;
+  }
+  return best >= 0 ? best : candidates_.front().second;
+}
+
+int32_t Sampler::draw(const float* logits) {
   candidates_.clear();
   for (int32_t i = 0; i < n_vocab_; ++i) candidates_.emplace_back(logits[i], i);
   auto by_logit = [](const auto& a, const auto& b) {

@@ -13,6 +13,13 @@
 //
 // A Sampler belongs to one session (not thread-safe). sample() does not allocate after the
 // first call.
+//
+// With a TokenConstraint (set_constraint; e.g. ToolCallConstraint, llm/tool_call_grammar.h) the
+// chosen token is always one the constraint allows: greedy takes the most likely allowed token;
+// sampling draws as usual and, when the draw is not allowed, draws again from the allowed tokens
+// only (the chain applied to their logits). When the constraint allows nothing, the
+// unconstrained choice stands (the constraint then gives up on the current span). accept()
+// passes the token on to the constraint.
 #pragma once
 
 #include <cstdint>
@@ -37,6 +44,15 @@ struct SamplerConfig {
   std::string to_string() const;
 };
 
+// Which tokens may come next (a grammar). Not owned by the Sampler; one reply at a time.
+class TokenConstraint {
+ public:
+  virtual ~TokenConstraint() = default;
+  virtual bool allows(int32_t token) const = 0;
+  virtual void accept(int32_t token) = 0;
+  virtual void reset() = 0;  // a new reply starts
+};
+
 class Sampler {
  public:
   Sampler(const SamplerConfig& config, int32_t n_vocab);
@@ -44,10 +60,15 @@ class Sampler {
   int32_t sample(float* logits);
   void accept(int32_t token);
   void reset();  // forget history (the RNG keeps its state)
+  // nullptr: none. The constraint must outlive its use here.
+  void set_constraint(TokenConstraint* constraint) { constraint_ = constraint; }
+  TokenConstraint* constraint() const { return constraint_; }
   const SamplerConfig& config() const { return config_; }
 
  private:
   void apply_penalties(float* logits);
+  int32_t draw(const float* logits);            // the chain after penalties (temperature > 0)
+  int32_t best_allowed(const float* logits);    // greedy under the constraint
 
   SamplerConfig config_;
   int32_t n_vocab_;
@@ -56,6 +77,8 @@ class Sampler {
   size_t recent_next_ = 0;
   std::vector<std::pair<float, int32_t>> candidates_;  // scratch
   std::vector<int32_t> counts_;                        // scratch, per-token occurrence counts
+  std::vector<float> masked_;                          // scratch: logits of allowed tokens only
+  TokenConstraint* constraint_ = nullptr;
 };
 
 }  // namespace parley::llm

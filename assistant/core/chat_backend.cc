@@ -3,6 +3,7 @@
 #include <cstdlib>
 
 #include "assistant/core/remote_chat.h"
+#include "assistant/core/tool_registry.h"
 #include "kernels/error.h"
 
 namespace parley::assistant {
@@ -27,11 +28,20 @@ std::unique_ptr<ChatEngine> open_chat_engine(const AssistantConfig& config, cons
         .temperature = config.llm.temperature,
         .seed = config.llm.seed});
   }
+  std::vector<llm::ToolCallSpec> tool_calls = local_tool_call_specs(config);
   return std::make_unique<LlmChatEngine>(gguf_path, LlmEngineOptions{.max_tokens = config.llm.max_tokens,
                                                                      .temperature = config.llm.temperature,
                                                                      .seed = config.llm.seed,
                                                                      .threads = config.llm.threads,
-                                                                     .context_length = config.llm.context_length});
+                                                                     .context_length = config.llm.context_length,
+                                                                     .tool_calls = std::move(tool_calls)});
+}
+
+std::vector<llm::ToolCallSpec> local_tool_call_specs(const AssistantConfig& config) {
+  if (!config.tools.enabled || !config.tools.constrain_calls) return {};
+  ToolRegistry registry = ToolRegistry::builtin();
+  for (const std::string& name : config.tools.disabled) registry.set_enabled(name, false);
+  return registry.enabled_call_specs();
 }
 
 std::string describe_chat_backend(const AssistantConfig& config, const std::string& gguf_path) {

@@ -8,6 +8,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "assistant/core/config.h"
 #include "assistant/core/engines.h"
@@ -18,6 +19,10 @@ namespace parley::assistant {
 // backend is read from the environment variable remote_llm.api_key_env; a variable that is named
 // but not set is a parley::Error naming it. Throws parley::Error when a model cannot load.
 std::unique_ptr<ChatEngine> open_chat_engine(const AssistantConfig& config, const std::string& gguf_path);
+
+// The grammar specs of the tools a local model may call (the built-in tools less
+// tools.disabled); empty when tools.enabled or tools.constrain_calls is off.
+std::vector<llm::ToolCallSpec> local_tool_call_specs(const AssistantConfig& config);
 
 // "local <path>" or "remote <url> (model M)": for the loading line the commands print.
 std::string describe_chat_backend(const AssistantConfig& config, const std::string& gguf_path);

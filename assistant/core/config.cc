@@ -150,6 +150,8 @@ const std::vector<Field>& fields() {
        "context tokens (0 = model's, at most 4096)"},
       {"tools.enabled", Kind::kBool, PARLEY_SLOT(tools.enabled), 0, 0, false, nullptr,
        "let the model call local tools"},
+      {"tools.constrain_calls", Kind::kBool, PARLEY_SLOT(tools.constrain_calls), 0, 0, false, nullptr,
+       "local model: decode tool calls under their JSON grammar"},
       {"tools.disabled", Kind::kStringList, PARLEY_SLOT(tools.disabled), 0, 0, false,
        tool_name_check, "tools switched off one by one"},
       {"wake.phrase", Kind::kString, PARLEY_SLOT(wake.phrase), 0, 0, false, nullptr,

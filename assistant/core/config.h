@@ -86,6 +86,9 @@ struct LlmSettings {
 
 struct ToolsSettings {
   bool enabled = true;
+  // Constrained decoding of tool calls (llm/tool_call_grammar.h): once the local model opens a
+  // call, only tokens of a valid call to an enabled tool are allowed.
+  bool constrain_calls = true;
   std::vector<std::string> disabled;  // tool names switched off one by one
 };
 

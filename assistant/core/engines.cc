@@ -54,6 +54,10 @@ LlmChatEngine::LlmChatEngine(const std::string& gguf_path, const LlmEngineOption
   sampler.temperature = options.temperature;
   sampler.seed = static_cast<uint64_t>(options.seed);
   sampler_ = std::make_unique<llm::Sampler>(sampler, model_->hparams().n_vocab);
+  if (!options.tool_calls.empty()) {
+    grammar_ = std::make_unique<llm::ToolCallConstraint>(model_->tokenizer(), options.tool_calls);
+    sampler_->set_constraint(grammar_.get());
+  }
 }
 
 LlmChatEngine::~LlmChatEngine() = default;
@@ -111,6 +115,7 @@ std::string LlmChatEngine::generate(const std::vector<llm::ChatMessage>& message
   std::span<const float> logits = session_->decode({prompt.data() + common, prompt.size() - common});
   llm::TokenStreamDecoder stream(tok);
   std::string text;
+  if (grammar_) grammar_->reset();
   for (int32_t i = 0; i < max_tokens; ++i) {
     if (logits.empty() || cancel_.load(std::memory_order_acquire)) break;
     logits_.assign(logits.begin(), logits.end());

@@ -38,6 +38,7 @@
 #include <vector>
 
 #include "llm/chat_template.h"
+#include "llm/tool_call_grammar.h"
 #include "tts/voice.h"
 
 namespace parley::asr {
@@ -105,6 +106,8 @@ struct LlmEngineOptions {
   int seed = 0;
   int threads = 0;         // 0 = hardware concurrency
   int context_length = 0;  // 0 = the model's, at most 4096
+  // Non-empty: tool calls are decoded under their grammar (llm/tool_call_grammar.h).
+  std::vector<llm::ToolCallSpec> tool_calls;
 };
 
 // A GGUF model on one Session with its KV cache; the longest cached prefix of each rendered
@@ -123,6 +126,7 @@ class LlmChatEngine final : public ChatEngine {
   std::unique_ptr<kernels::ThreadPool> pool_;
   std::unique_ptr<llm::Session> session_;
   std::unique_ptr<llm::Sampler> sampler_;
+  std::unique_ptr<llm::ToolCallConstraint> grammar_;
   std::atomic<bool> cancel_{false};
   std::vector<float> logits_;
 };

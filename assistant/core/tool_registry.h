@@ -38,6 +38,7 @@
 #include <vector>
 
 #include "llm/chat_template.h"
+#include "llm/tool_call_grammar.h"
 
 namespace parley::assistant {
 
@@ -94,6 +95,9 @@ class ToolRegistry {
   const ToolSchema* find(std::string_view name) const;
   // The enabled tools as the JSON array the model sees in its system prompt.
   std::string enabled_schema_json() const;
+  // The enabled tools as the tool-call grammar's specs (constrained decoding of calls:
+  // llm/tool_call_grammar.h). Empty when every tool is disabled.
+  std::vector<llm::ToolCallSpec> enabled_call_specs() const;
 
   ToolResult call_text(
       std::string_view call_body) const;  // the text inside <tool_call>…</tool_call>

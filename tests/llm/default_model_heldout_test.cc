@@ -18,6 +18,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,7 @@
 #include "llm/model.h"
 #include "llm/quantize_model.h"
 #include "llm/session.h"
+#include "llm/tool_call_grammar.h"
 
 namespace parley::llm {
 namespace {
@@ -111,13 +113,43 @@ struct Scores {
   }
 };
 
-Scores evaluate(const fs::path& gguf, const std::vector<Item>& items, const std::string& system_prompt) {
+// The recipe's tools (models/recipes/llm/tools.json, the same schemas as the assistant's
+// registry) as grammar specs, for decoding as the assistant does (tools.constrain_calls).
+std::vector<ToolCallSpec> recipe_tool_specs() {
+  std::ifstream file(kSource / "models" / "recipes" / "llm" / "tools.json");
+  const json tools = json::parse(file).at("tools");
+  std::vector<ToolCallSpec> specs;
+  for (const json& t : tools) {
+    ToolCallSpec& spec = specs.emplace_back();
+    spec.name = t.at("name").get<std::string>();
+    const json& parameters = t.at("parameters");
+    const json required = parameters.value("required", json::array());
+    for (const auto& [name, schema] : parameters.at("properties").items()) {
+      ToolCallParameter& p = spec.parameters.emplace_back();
+      p.name = name;
+      const std::string type = schema.value("type", "");
+      p.type = type == "string" ? ToolCallParameter::Type::kString
+               : type == "integer" ? ToolCallParameter::Type::kInteger
+                                   : ToolCallParameter::Type::kAny;
+      p.required = std::find(required.begin(), required.end(), name) != required.end();
+      if (schema.contains("minimum")) p.minimum = schema["minimum"].get<double>();
+      if (schema.contains("maximum")) p.maximum = schema["maximum"].get<double>();
+    }
+  }
+  return specs;
+}
+
+Scores evaluate(const fs::path& gguf, const std::vector<Item>& items, const std::string& system_prompt,
+                bool grammar = false) {
   auto model = Model::load(gguf.string());
   kernels::ThreadPool pool(1);
   Session session(*model, pool, {.context_length = 512, .kv_type = kernels::DType::F32});
   ConversationConfig config;
   config.system_prompt = system_prompt;
   config.max_tokens = 80;
+  std::optional<ToolCallConstraint> constraint;
+  if (grammar) constraint.emplace(model->tokenizer(), recipe_tool_specs());
+  config.constraint = constraint ? &*constraint : nullptr;
   Conversation chat(session, config);
   chat.prime();
   Scores scores;
@@ -133,7 +165,7 @@ Scores evaluate(const fs::path& gguf, const std::vector<Item>& items, const std:
       std::printf("  miss (%s): \"%s\" -> \"%s\"\n", gguf.filename().c_str(), item.user.c_str(), reply.c_str());
     }
   }
-  std::printf("{\"model\": \"%s\"", gguf.filename().c_str());
+  std::printf("{\"model\": \"%s\"%s", gguf.filename().c_str(), grammar ? ", \"grammar\": true" : "");
   for (const auto& [kind, counts] : scores.by_kind) {
     std::printf(", \"%s\": %.4f (%d/%d)", kind.c_str(), scores.accuracy(kind), counts.first, counts.second);
   }
@@ -191,6 +223,20 @@ TEST_F(DefaultModelHeldOut, ShippedModelScoresWhatTheRecipeRecorded) {
     std::printf("note: the shipped model is below issue 9's target (tool calls %.1f %% of >= 95 %%)\n",
                 100 * s.accuracy("tool"));
   }
+}
+
+// Decoded as the assistant decodes (tool calls under their grammar): what the recipe recorded
+// for the shipped file as grammar_tool_accuracy, through `parley pipe`.
+TEST_F(DefaultModelHeldOut, ShippedModelUnderTheToolCallGrammarScoresWhatTheRecipeRecorded) {
+  const fs::path shipped = kModels / "parley-chat.gguf";
+  if (!fs::exists(shipped)) GTEST_SKIP() << "default model not shipped yet: " << shipped;
+  std::ifstream recorded_file(kModels / "eval.json");
+  ASSERT_TRUE(recorded_file.good()) << "absent: " << kModels / "eval.json";
+  const json recorded = json::parse(recorded_file);
+  ASSERT_TRUE(recorded.contains("grammar_tool_accuracy")) << "eval.json lacks grammar_tool_accuracy";
+  const Scores s = evaluate(shipped, items_, system_prompt_, /*grammar=*/true);
+  const int n = s.by_kind.at("tool").second;
+  EXPECT_NEAR(s.accuracy("tool"), recorded["grammar_tool_accuracy"].get<double>(), 1.0 / n + 1e-9);
 }
 
 TEST_F(DefaultModelHeldOut, QuantizedFilesKeepTheF16Score) {

@@ -3,9 +3,12 @@
 Each request is a fresh conversation (system prompt from tools.json + one user line, --no-tools:
 the reply as the model writes it, calls not executed), decoded
 greedily with the f32 KV cache; replies are scored by scoring.py exactly as eval_torch.py does.
+By default the model decodes as the model alone (tools.constrain_calls=false, comparable with
+eval_torch.py); --grammar decodes tool calls under their grammar, as the assistant runs it
+(llm/tool_call_grammar.h).
 
 Usage: python3 eval_gguf.py --parley BUILD/assistant/parley MODEL.gguf [MODEL2.gguf ...]
-         [--limit N] [--show N] [--json OUT.json]
+         [--limit N] [--show N] [--json OUT.json] [--grammar]
 """
 from __future__ import annotations
 
@@ -17,10 +20,11 @@ import time
 from scoring import load_items, score_items
 
 
-def run_one(parley: str, model: str, system_prompt: str, user: str) -> str:
+def run_one(parley: str, model: str, system_prompt: str, user: str, grammar: bool = False) -> str:
     proc = subprocess.run(
         [parley, "pipe", "--llm", model, "--system", system_prompt, "-n", "80", "--threads", "1",
-         "--f32-cache", "--temp", "0", "--no-tools"],
+         "--f32-cache", "--temp", "0", "--no-tools",
+         "--set", f"tools.constrain_calls={'true' if grammar else 'false'}"],
         input=user + "\n", capture_output=True, text=True, timeout=120)
     if proc.returncode != 0:
         raise RuntimeError(f"parley pipe failed on {user!r}: {proc.stderr.strip()}")
@@ -35,12 +39,13 @@ def main():
     ap.add_argument("--items", default="test.jsonl", help="held-out file in the corpus folder (test2.jsonl: heldout2.py)")
     ap.add_argument("--show", type=int, default=0)
     ap.add_argument("--json", default="")
+    ap.add_argument("--grammar", action="store_true", help="decode tool calls under their grammar")
     args = ap.parse_args()
     items, system_prompt = load_items(args.limit, args.items)
     results = {}
     for model in args.models:
         t0 = time.time()
-        replies = [run_one(args.parley, model, system_prompt, it["user"]) for it in items]
+        replies = [run_one(args.parley, model, system_prompt, it["user"], args.grammar) for it in items]
         scores, failures = score_items(items, replies)
         scores["seconds"] = round(time.time() - t0, 1)
         results[model] = scores

@@ -40,6 +40,10 @@ nice -n 15 $PY eval_gguf.py --parley "$PARLEY" --json "$W/eval_gguf.json" --show
 [ -f "$W/corpus/test2.jsonl" ] || $PY heldout2.py
 nice -n 15 $PY eval_gguf.py --parley "$PARLEY" --json "$W/eval_gguf2.json" --show 5 --items test2.jsonl \
   "$W/parley-chat-q8_0.gguf"
+# Both sets again as the assistant decodes: tool calls under their grammar (tools.constrain_calls).
+nice -n 15 $PY eval_gguf.py --parley "$PARLEY" --json "$W/eval_grammar.json" --grammar "$W/parley-chat-q8_0.gguf"
+nice -n 15 $PY eval_gguf.py --parley "$PARLEY" --json "$W/eval_grammar2.json" --grammar --items test2.jsonl \
+  "$W/parley-chat-q8_0.gguf"
 
 # eval.json: the Q8_0 file's held-out scores (what tests/llm/default_model_heldout_test.cc
 # expects the runtime to reproduce), whether they meet issue 9's targets, and the other files'.
@@ -54,6 +58,8 @@ q["f16_tool_accuracy"] = r[f"{w}/parley-chat-f16.gguf"]["tool_accuracy"]
 q["q4_k_m_tool_accuracy"] = r[f"{w}/parley-chat-q4_k_m.gguf"]["tool_accuracy"]
 r2 = json.load(open(f"{w}/eval_gguf2.json"))[f"{w}/parley-chat-q8_0.gguf"]
 q["heldout2_tool_accuracy"], q["heldout2_tool_n"] = r2["tool_accuracy"], r2["tool_n"]
+q["grammar_tool_accuracy"] = json.load(open(f"{w}/eval_grammar.json"))[f"{w}/parley-chat-q8_0.gguf"]["tool_accuracy"]
+q["grammar_heldout2_tool_accuracy"] = json.load(open(f"{w}/eval_grammar2.json"))[f"{w}/parley-chat-q8_0.gguf"]["tool_accuracy"]
 json.dump(q, open(f"{w}/eval.json", "w"), indent=2, sort_keys=True)
 print("eval.json:", json.dumps(q, sort_keys=True))
 PYEOF

@@ -1,0 +1,97 @@
+// Tool-call grammar: constrained decoding of `<tool_call>{"name": …, "arguments": {…}}</tool_call>`.
+//
+// A small model often knows *which* tool to call but slips on the JSON: a key cut short
+// (`{"name": "set_timer", "arguments": {".`), an empty key (`{"\"}`), a tool that does not
+// exist, an argument of the wrong type, prose in the middle of the call. Once the model has
+// opened a call, ToolCallConstraint lets through only tokens that keep the text a prefix of a
+// valid call to one of the given tools (as llama.cpp's lazy grammars and JSON-schema
+// constrained decoding do); outside a call it allows everything. Greedy decoding then takes
+// the most likely *valid* token, so a call the model meant always parses and always names a
+// known tool with known argument names, types, enums and ranges. What the model says (which
+// tool, which values) stays its own choice.
+//
+// Grammar of the text after the opening tag (whitespace runs of at most 8 characters allowed
+// between the tokens shown):
+//   { "name" : NAME , "arguments" : { (KEY : VALUE (, KEY : VALUE)*)? } } </tool_call>
+// NAME is one of the tools; KEY one of that tool's parameters not given yet; `}` closes the
+// arguments only when every required parameter is present. VALUE by the parameter's type:
+// string (JSON string, enum if given, ≤ 512 bytes), integer (no fraction or exponent; a prefix
+// is allowed only while some continuation lies within minimum/maximum), number, boolean, or
+// any JSON value (nesting ≤ 8) for other types.
+//
+//   std::vector<llm::ToolCallSpec> tools = …;   // assistant: tool_call_specs(registry)
+//   llm::ToolCallConstraint constraint(model.tokenizer(), tools);
+//   sampler.set_constraint(&constraint);
+//   constraint.reset();                           // at the start of every reply
+//   … token = sampler.sample(logits); sampler.accept(token); …
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "llm/sampler.h"
+#include "llm/tokenizer.h"
+
+namespace parley::llm {
+
+struct ToolCallParameter {
+  enum class Type : uint8_t { kString, kInteger, kNumber, kBoolean, kAny };
+  std::string name;
+  Type type = Type::kAny;
+  bool required = false;
+  std::optional<double> minimum;       // integer, number
+  std::optional<double> maximum;       // integer, number
+  std::vector<std::string> allowed;    // string enum (decoded values); empty: any string
+};
+
+struct ToolCallSpec {
+  std::string name;
+  std::vector<ToolCallParameter> parameters;
+};
+
+enum class ToolCallMatch : uint8_t {
+  kInvalid,   // no continuation makes this a valid call
+  kPartial,   // a valid call may still follow
+  kComplete,  // a whole call, ending with the closing tag at `end`
+};
+
+struct ToolCallCheck {
+  ToolCallMatch match = ToolCallMatch::kInvalid;
+  size_t end = 0;  // kComplete: the length of the call text, closing tag included
+};
+
+// Checks `text`, what follows the opening tag, against the grammar above. Text after a complete
+// call is not looked at.
+ToolCallCheck check_tool_call(std::string_view text, std::span<const ToolCallSpec> tools,
+                              std::string_view close_tag = "</tool_call>");
+
+class ToolCallConstraint final : public TokenConstraint {
+ public:
+  // Throws parley::Error for an empty tool list, a tool without a name, or a repeated name.
+  ToolCallConstraint(const Tokenizer& tokenizer, std::vector<ToolCallSpec> tools,
+                     std::string open_tag = "<tool_call>", std::string close_tag = "</tool_call>");
+
+  bool allows(TokenId token) const override;
+  void accept(TokenId token) override;
+  void reset() override;
+  bool inside_call() const { return inside_; }
+
+ private:
+  void consume(std::string_view piece);
+
+  std::vector<ToolCallSpec> tools_;
+  std::string open_tag_;
+  std::string close_tag_;
+  std::vector<std::string> pieces_;       // each token's text, special tokens rendered
+  std::vector<uint8_t> end_of_generation_;
+  bool inside_ = false;
+  std::string tail_;  // outside a call: the last bytes, which may be the start of the opening tag
+  std::string body_;  // inside a call: the text since the opening tag
+};
+
+}  // namespace parley::llm

@@ -1,0 +1,220 @@
+// Tool-call grammar: the prefix checker on hand-written texts (valid, partial, each way of being
+// invalid), the constraint on a real vocabulary (the shipped default model's), and the Sampler
+// taking the best allowed token.
+#include "llm/tool_call_grammar.h"
+
+#include <gtest/gtest.h>
+
+#include <limits>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kernels/error.h"
+#include "llm/gguf.h"
+#include "llm/sampler.h"
+#include "llm/tokenizer.h"
+
+namespace parley::llm {
+namespace {
+
+using Type = ToolCallParameter::Type;
+
+ToolCallParameter param(std::string name, Type type, bool required = false,
+                        std::optional<double> minimum = {}, std::optional<double> maximum = {},
+                        std::vector<std::string> allowed = {}) {
+  ToolCallParameter p;
+  p.name = std::move(name);
+  p.type = type;
+  p.required = required;
+  p.minimum = minimum;
+  p.maximum = maximum;
+  p.allowed = std::move(allowed);
+  return p;
+}
+
+std::vector<ToolCallSpec> appliance_tools() {
+  return {
+      {"get_time", {}},
+      {"set_timer", {param("duration", Type::kString, true), param("label", Type::kString)}},
+      {"cancel_timer", {param("id", Type::kInteger, false, 1), param("label", Type::kString)}},
+      {"set_volume", {param("level", Type::kInteger, true, 0, 100)}},
+      {"change_volume", {param("delta", Type::kInteger, true, -100, 100)}},
+      {"set_mode",
+       {param("mode", Type::kString, true, {}, {}, {"eco", "boost"}), param("quiet", Type::kBoolean),
+        param("ratio", Type::kNumber, false, 0, 1), param("extra", Type::kAny)}},
+  };
+}
+
+ToolCallMatch match(std::string_view text) { return check_tool_call(text, appliance_tools()).match; }
+
+TEST(ToolCallGrammar, CompleteCallsOfEveryShape) {
+  const std::string calls[] = {
+      "\n{\"name\": \"get_time\", \"arguments\": {}}\n</tool_call>",
+      "{\"name\":\"set_timer\",\"arguments\":{\"duration\":\"5 minutes\"}}</tool_call>",
+      " {\"name\": \"set_timer\", \"arguments\": {\"label\": \"tea \\\"hot\\\" \\u00e9\", \"duration\": \"90 seconds\"}}\n</tool_call>",
+      "{\"name\": \"cancel_timer\", \"arguments\": {}}</tool_call>",
+      "{\"name\": \"change_volume\", \"arguments\": {\"delta\": -10}}</tool_call>",
+      "{\"name\": \"set_volume\", \"arguments\": {\"level\": 0}}</tool_call>",
+      "{\"name\": \"set_mode\", \"arguments\": {\"mode\": \"eco\", \"quiet\": true, \"ratio\": 2.5e-1, "
+      "\"extra\": {\"a\": [1, null, \"x\", {\"b\": false}]}}}</tool_call>",
+  };
+  for (const std::string& call : calls) {
+    const ToolCallCheck check = check_tool_call(call, appliance_tools());
+    EXPECT_EQ(check.match, ToolCallMatch::kComplete) << call;
+    EXPECT_EQ(check.end, call.size()) << call;
+    // Every prefix of a valid call is a partial call.
+    for (size_t n = 0; n < call.size(); ++n)
+      EXPECT_EQ(match(call.substr(0, n)), ToolCallMatch::kPartial) << call.substr(0, n);
+  }
+  // What follows the closing tag is not part of the call.
+  const std::string then_text = "{\"name\": \"get_time\", \"arguments\": {}}</tool_call> It is noon.";
+  EXPECT_EQ(check_tool_call(then_text, appliance_tools()).end, then_text.size() - 12);
+}
+
+TEST(ToolCallGrammar, RefusesWhatNoValidCallStartsWith) {
+  const char* bad[] = {
+      "x",                                                              // prose
+      "{\"arguments\"",                                                 // name must come first
+      "{\"name\": \"set_tim\"",                                         // no such tool
+      "{\"name\": \"reboot",                                            // not a prefix of any tool
+      "{\"name\": \"get_time\" \"",                                     // missing comma
+      "{\"name\": \"set_timer\", \"arguments\": {\".",                  // the truncated key seen from the model
+      "{\"name\": \"set_timer\", \"arguments\": {\"\"",                 // empty key
+      "{\"name\": \"set_timer\", \"arguments\": {\"colour\"",           // unknown parameter
+      "{\"name\": \"set_timer\", \"arguments\": {}",                    // required duration missing
+      "{\"name\": \"set_timer\", \"arguments\": {\"label\": \"a\"}",    // still missing
+      "{\"name\": \"set_timer\", \"arguments\": {\"duration\": 5",      // a number for a string
+      "{\"name\": \"set_timer\", \"arguments\": {\"duration\": \"5\", \"duration\"",  // repeated key
+      "{\"name\": \"set_volume\", \"arguments\": {\"level\": \"8",      // a string for an integer
+      "{\"name\": \"set_volume\", \"arguments\": {\"level\": 101",      // out of range
+      "{\"name\": \"set_volume\", \"arguments\": {\"level\": -",        // below the minimum
+      "{\"name\": \"set_volume\", \"arguments\": {\"level\": 8.5",      // not an integer
+      "{\"name\": \"set_volume\", \"arguments\": {\"level\": 08",       // leading zero
+      "{\"name\": \"cancel_timer\", \"arguments\": {\"id\": 0}",        // below the minimum
+      "{\"name\": \"set_mode\", \"arguments\": {\"mode\": \"turbo\"",   // not in the enum
+      "{\"name\": \"set_mode\", \"arguments\": {\"mode\": \"eco\", \"quiet\": yes",
+      "{\"name\": \"set_mode\", \"arguments\": {\"mode\": \"eco\", \"ratio\": 1.5}",
+      "{\"name\": \"get_time\", \"arguments\": {}}\n<|im_end|>",        // the end of the turn before the closing tag
+      "{\"name\": \"get_time\", \"arguments\": {}} and",
+      "{\"name\": \"get_time\",          \"arguments\"",                // a whitespace run longer than 8
+      "{\"name\": \"set_timer\", \"arguments\": {\"duration\": \"a\nb\"",  // raw control character in a string
+      "{\"name\": \"set_timer\", \"arguments\": {\"duration\": \"\\x\"",    // bad escape
+      "{\"name\": \"set_timer\", \"arguments\": {\"\\u0064",                // an escape in a key
+  };
+  for (const char* text : bad) EXPECT_EQ(match(text), ToolCallMatch::kInvalid) << text;
+  // Partial numbers are judged by whether some continuation fits the range.
+  EXPECT_EQ(match("{\"name\": \"set_volume\", \"arguments\": {\"level\": 10"), ToolCallMatch::kPartial);   // 100
+  EXPECT_EQ(match("{\"name\": \"set_volume\", \"arguments\": {\"level\": 11"), ToolCallMatch::kPartial);   // 11
+  EXPECT_EQ(match("{\"name\": \"set_volume\", \"arguments\": {\"level\": 100"), ToolCallMatch::kPartial);
+  EXPECT_EQ(match("{\"name\": \"set_volume\", \"arguments\": {\"level\": 1000"), ToolCallMatch::kInvalid);
+  EXPECT_EQ(match("{\"name\": \"change_volume\", \"arguments\": {\"delta\": -"), ToolCallMatch::kPartial);
+  EXPECT_EQ(match("{\"name\": \"change_volume\", \"arguments\": {\"delta\": -101"), ToolCallMatch::kInvalid);
+  // A string value may be long, but not without bound.
+  EXPECT_EQ(match("{\"name\": \"set_timer\", \"arguments\": {\"duration\": \"" + std::string(600, 'a')),
+            ToolCallMatch::kInvalid);
+  // A free-form value may not nest without bound either.
+  EXPECT_EQ(match("{\"name\": \"set_mode\", \"arguments\": {\"extra\": " + std::string(20, '[')),
+            ToolCallMatch::kInvalid);
+}
+
+const char* default_model_path() {
+  return PARLEY_SOURCE_DIR "/models/llm/parley-chat.gguf";
+}
+
+TEST(ToolCallConstraint, OnARealVocabularyItAllowsExactlyTheTokensOfValidCalls) {
+  GgufFile gguf(default_model_path());
+  Tokenizer tok(gguf);
+  ToolCallConstraint constraint(tok, appliance_tools());
+  // Outside a call everything is allowed.
+  const std::vector<TokenId> hello = tok.encode("Hello there", {});
+  for (TokenId t : hello) {
+    EXPECT_TRUE(constraint.allows(t));
+    constraint.accept(t);
+  }
+  EXPECT_FALSE(constraint.inside_call());
+  // Feed a real call token by token: every token is allowed, and the call closes.
+  const std::string call =
+      "<tool_call>\n{\"name\": \"set_timer\", \"arguments\": {\"duration\": \"5 minutes\", \"label\": \"pasta\"}}\n</tool_call>";
+  const std::vector<TokenId> ids = tok.encode(call, {.parse_special = true});
+  ASSERT_GT(ids.size(), 10u);
+  for (TokenId t : ids) {
+    EXPECT_TRUE(constraint.allows(t)) << tok.token_to_piece(t, true);
+    constraint.accept(t);
+  }
+  EXPECT_FALSE(constraint.inside_call());
+  // Inside a call: the end of the turn, prose and unknown keys are refused.
+  for (TokenId t : tok.encode("<tool_call>\n{\"name\": \"set_timer\", \"arguments\": {\"", {.parse_special = true}))
+    constraint.accept(t);
+  ASSERT_TRUE(constraint.inside_call());
+  const std::optional<TokenId> im_end = tok.find_token("<|im_end|>");
+  ASSERT_TRUE(im_end.has_value());
+  EXPECT_FALSE(constraint.allows(*im_end));
+  int allowed = 0;
+  for (TokenId t = 0; t < tok.vocab_size(); ++t) {
+    if (!constraint.allows(t)) continue;
+    ++allowed;
+    const std::string piece = tok.token_to_piece(t, true);
+    // Every allowed token starts one of the two keys: "duration" or "label".
+    EXPECT_TRUE(!piece.empty() && (piece[0] == 'd' || piece[0] == 'l')) << "allowed: \"" << piece << "\"";
+  }
+  EXPECT_GT(allowed, 0);
+  // A new reply starts outside any call.
+  constraint.reset();
+  EXPECT_FALSE(constraint.inside_call());
+  EXPECT_TRUE(constraint.allows(*im_end));
+}
+
+TEST(ToolCallConstraint, RejectsABadToolList) {
+  GgufFile gguf(default_model_path());
+  Tokenizer tok(gguf);
+  EXPECT_THROW(ToolCallConstraint(tok, {}), Error);
+  EXPECT_THROW(ToolCallConstraint(tok, {{"", {}}}), Error);
+  EXPECT_THROW(ToolCallConstraint(tok, {{"a", {}}, {"a", {}}}), Error);
+  EXPECT_THROW(ToolCallConstraint(tok, {{"a", {param("x", Type::kAny), param("x", Type::kString)}}}), Error);
+}
+
+// A constraint over a 5-token vocabulary: only even tokens.
+class EvenOnly final : public TokenConstraint {
+ public:
+  bool allows(int32_t token) const override { return token % 2 == 0; }
+  void accept(int32_t token) override { accepted.push_back(token); }
+  void reset() override { accepted.clear(); }
+  std::vector<int32_t> accepted;
+};
+
+TEST(ToolCallConstraint, SamplerTakesTheBestAllowedToken) {
+  EvenOnly even;
+  Sampler greedy({}, 5);
+  greedy.set_constraint(&even);
+  float logits[5] = {1.0f, 9.0f, 3.0f, 8.0f, 2.0f};
+  EXPECT_EQ(greedy.sample(logits), 2);  // 1 and 3 are likelier but refused
+  greedy.accept(2);
+  EXPECT_EQ(even.accepted, std::vector<int32_t>{2});
+  // Sampling: never a refused token, whatever the seed.
+  SamplerConfig config;
+  config.temperature = 1.0f;
+  config.top_k = 0;
+  config.min_p = 0.0f;
+  config.top_p = 1.0f;
+  for (uint64_t seed = 0; seed < 50; ++seed) {
+    config.seed = seed;
+    Sampler sampler(config, 5);
+    sampler.set_constraint(&even);
+    float l[5] = {1.0f, 9.0f, 3.0f, 8.0f, 2.0f};
+    EXPECT_EQ(sampler.sample(l) % 2, 0);
+  }
+  // Nothing allowed: the unconstrained choice stands rather than no token at all.
+  class Nothing final : public TokenConstraint {
+   public:
+    bool allows(int32_t) const override { return false; }
+    void accept(int32_t) override {}
+    void reset() override {}
+  } nothing;
+  greedy.set_constraint(&nothing);
+  float l[5] = {1.0f, 9.0f, 3.0f, 8.0f, 2.0f};
+  EXPECT_EQ(greedy.sample(l), 1);
+}
+
+}  // namespace
+}  // namespace parley::llm
