@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <set>
 
+#include <nlohmann/json.hpp>
+
 #include "kernels/error.h"
 
 namespace parley::llm {
@@ -28,8 +30,13 @@ void append_utf8(unsigned cp, std::string& out) {
   } else if (cp < 0x800) {
     out += static_cast<char>(0xC0 | (cp >> 6));
     out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
+  } else if (cp < 0x10000) {
     out += static_cast<char>(0xE0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (cp >> 18));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
     out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
     out += static_cast<char>(0x80 | (cp & 0x3F));
   }
@@ -41,7 +48,7 @@ bool integer_prefix_viable(std::string_view digits, bool negative, const ToolCal
   const double lo = p.minimum.value_or(-1e300);
   const double hi = p.maximum.value_or(1e300);
   auto overlaps = [&](double a, double b) { return a <= hi && b >= lo; };  // [a, b] ∩ [lo, hi]
-  if (digits.empty()) return negative ? lo < 0 : true;
+  if (digits.empty()) return !negative || lo <= -1;
   double m = 0;
   for (char c : digits) m = m * 10 + (c - '0');
   if (digits == "0") return overlaps(0, 0);  // no digit may follow a leading zero
@@ -125,8 +132,8 @@ class Parser {
       if (static_cast<unsigned char>(c) < 0x20) return Step::kBad;
       if (out.size() >= kMaxStringBytes) return Step::kBad;
       if (c != '\\') {
-        out += c;
-        ++i_;
+        const Step r = utf8_char(out);
+        if (r != Step::kOk) return r;
         continue;
       }
       if (!escapes) return Step::kBad;
@@ -142,20 +149,69 @@ class Parser {
         i_ += 2;
         continue;
       }
-      if (e != 'u') return Step::kBad;
       unsigned cp = 0;
-      for (size_t k = 0; k < 4; ++k) {
-        if (i_ + 2 + k >= s_.size()) {
-          i_ = s_.size();
-          return Step::kMore;
-        }
-        const char h = s_[i_ + 2 + k];
-        if (!is_hex(h)) return Step::kBad;
-        cp = cp * 16 + static_cast<unsigned>(is_digit(h) ? h - '0' : (h | 0x20) - 'a' + 10);
+      Step r = hex_escape(i_, cp);
+      if (r != Step::kOk) return r;
+      if (cp >= 0xDC00 && cp <= 0xDFFF) return Step::kBad;  // a low surrogate alone
+      if (cp >= 0xD800 && cp <= 0xDBFF) {                   // must be followed by a low one
+        unsigned low = 0;
+        if ((r = hex_escape(i_ + 6, low)) != Step::kOk) return r;
+        if (low < 0xDC00 || low > 0xDFFF) return Step::kBad;
+        cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+        i_ += 6;
       }
       append_utf8(cp, out);
       i_ += 6;
     }
+  }
+
+  // "\uXXXX" at `at`; kMore (the input consumed) when it ends before the escape does.
+  Step hex_escape(size_t at, unsigned& cp) {
+    for (size_t k = 0; k < 6; ++k) {
+      if (at + k >= s_.size()) {
+        i_ = s_.size();
+        return Step::kMore;
+      }
+      const char h = s_[at + k];
+      if (k == 0 ? h != '\\' : k == 1 ? h != 'u' : !is_hex(h)) return Step::kBad;
+      if (k >= 2) cp = cp * 16 + static_cast<unsigned>(is_digit(h) ? h - '0' : (h | 0x20) - 'a' + 10);
+    }
+    return Step::kOk;
+  }
+
+  // One UTF-8 character at i_ (well-formed: no overlong forms, surrogates or code points past
+  // U+10FFFF), appended to `out`. A JSON parser refuses anything else.
+  Step utf8_char(std::string& out) {
+    const auto b0 = static_cast<unsigned char>(s_[i_]);
+    size_t n = 0;
+    unsigned char lo = 0x80, hi = 0xBF;  // the second byte's range
+    if (b0 < 0x80) {
+      n = 1;
+    } else if (b0 >= 0xC2 && b0 <= 0xDF) {
+      n = 2;
+    } else if (b0 >= 0xE0 && b0 <= 0xEF) {
+      n = 3;
+      if (b0 == 0xE0) lo = 0xA0;
+      if (b0 == 0xED) hi = 0x9F;
+    } else if (b0 >= 0xF0 && b0 <= 0xF4) {
+      n = 4;
+      if (b0 == 0xF0) lo = 0x90;
+      if (b0 == 0xF4) hi = 0x8F;
+    } else {
+      return Step::kBad;
+    }
+    for (size_t k = 1; k < n; ++k) {
+      if (i_ + k >= s_.size()) {  // cut short: its bytes so far still count for a prefix match
+        out.append(s_.substr(i_));
+        i_ = s_.size();
+        return Step::kMore;
+      }
+      const auto b = static_cast<unsigned char>(s_[i_ + k]);
+      if (k == 1 ? (b < lo || b > hi) : (b < 0x80 || b > 0xBF)) return Step::kBad;
+    }
+    out.append(s_.substr(i_, n));
+    i_ += n;
+    return Step::kOk;
   }
 
   // A string that must be one of `options` (a prefix of one while the input lasts).
@@ -170,6 +226,10 @@ class Parser {
 
   Step arguments(const ToolCallSpec& tool) {
     Step r;
+    if (tool.free_arguments) {
+      if (end()) return Step::kMore;
+      return s_[i_] == '{' ? any(1) : Step::kBad;
+    }
     if ((r = literal("{")) != Step::kOk || (r = ws()) != Step::kOk) return r;
     std::vector<bool> given(tool.parameters.size(), false);
     auto all_required = [&] {
@@ -237,7 +297,9 @@ class Parser {
     const bool negative = !end() && s_[i_] == '-';
     if (negative) ++i_;
     const size_t digits_start = i_;
-    if (end()) return p == nullptr || integer_prefix_viable({}, negative, *p) ? Step::kMore : Step::kBad;
+    // A number's range is checked when it ends ("-" may still become "-0.5" or "0"); an
+    // integer's while it grows.
+    if (end()) return !integer || integer_prefix_viable({}, negative, *p) ? Step::kMore : Step::kBad;
     if (!is_digit(s_[i_])) return Step::kBad;
     if (s_[i_] == '0') {
       ++i_;
@@ -246,6 +308,7 @@ class Parser {
     }
     const std::string_view digits = s_.substr(digits_start, i_ - digits_start);
     if (digits.size() > kMaxDigits) return Step::kBad;
+    if (integer && negative && digits == "0") return Step::kBad;  // no "-0" for an integer
     if (integer && end())
       return integer_prefix_viable(digits, negative, *p) ? Step::kMore : Step::kBad;
     if (!integer) {
@@ -260,13 +323,16 @@ class Parser {
         if (!end() && (s_[i_] == '+' || s_[i_] == '-')) ++i_;
         if (end()) return Step::kMore;
         if (!is_digit(s_[i_])) return Step::kBad;
+        const size_t exponent_start = i_;
         while (!end() && is_digit(s_[i_])) ++i_;
+        if (i_ - exponent_start > 3) return Step::kBad;
       }
-      if (end()) return Step::kMore;  // more digits may follow; the range is checked at the end
+      if (end()) return Step::kMore;  // more digits may follow; the value is checked at the end
     }
-    if (p == nullptr) return Step::kOk;
+    // A JSON parser refuses a number a double cannot hold (nlohmann: "number overflow").
     const double v = std::strtod(std::string(s_.substr(start, i_ - start)).c_str(), nullptr);
-    if ((p->minimum && v < *p->minimum) || (p->maximum && v > *p->maximum)) return Step::kBad;
+    if (!std::isfinite(v)) return Step::kBad;
+    if (p != nullptr && ((p->minimum && v < *p->minimum) || (p->maximum && v > *p->maximum))) return Step::kBad;
     return Step::kOk;
   }
 
@@ -325,6 +391,68 @@ class Parser {
 };
 
 }  // namespace
+
+std::vector<ToolCallSpec> tool_call_specs_from_json(const nlohmann::json& tools, const std::string& source) {
+  using nlohmann::json;
+  using Type = ToolCallParameter::Type;
+  auto fail = [&](const std::string& field, const std::string& why) {
+    throw Error(source + ": " + field + " " + why);
+  };
+  if (!tools.is_array()) fail("tools", "must be an array");
+  std::vector<ToolCallSpec> specs;
+  std::set<std::string> names;
+  for (size_t i = 0; i < tools.size(); ++i) {
+    const std::string at = "tools[" + std::to_string(i) + "]";
+    const json& entry = tools[i];
+    if (!entry.is_object()) fail(at, "must be an object");
+    const bool wrapped = entry.contains("function");
+    const json& tool = wrapped ? entry["function"] : entry;
+    const std::string field = wrapped ? at + ".function" : at;
+    if (!tool.is_object()) fail(field, "must be an object");
+    if (!tool.contains("name") || !tool["name"].is_string() || tool["name"].get<std::string>().empty())
+      fail(field + ".name", "must be a non-empty string");
+    ToolCallSpec spec;
+    spec.name = tool["name"].get<std::string>();
+    if (!names.insert(spec.name).second) continue;
+    const json parameters = tool.value("parameters", json::object());
+    if (!parameters.is_object()) fail(field + ".parameters", "must be an object");
+    const json required = parameters.value("required", json::array());
+    if (!required.is_array()) fail(field + ".parameters.required", "must be an array");
+    if (!parameters.contains("properties")) {
+      spec.free_arguments = !required.empty() || parameters.value("additionalProperties", true) != false;
+      specs.push_back(std::move(spec));
+      continue;
+    }
+    const json& properties = parameters["properties"];
+    if (!properties.is_object()) fail(field + ".parameters.properties", "must be an object");
+    for (const auto& [name, schema] : properties.items()) {
+      ToolCallParameter& p = spec.parameters.emplace_back();
+      p.name = name;
+      if (!schema.is_object()) continue;  // any value
+      const std::string type = schema.contains("type") && schema["type"].is_string() ? schema["type"].get<std::string>() : "";
+      p.type = type == "string"    ? Type::kString
+               : type == "integer" ? Type::kInteger
+               : type == "number"  ? Type::kNumber
+               : type == "boolean" ? Type::kBoolean
+                                   : Type::kAny;
+      if ((p.type == Type::kInteger || p.type == Type::kNumber)) {
+        if (schema.contains("minimum") && schema["minimum"].is_number()) p.minimum = schema["minimum"].get<double>();
+        if (schema.contains("maximum") && schema["maximum"].is_number()) p.maximum = schema["maximum"].get<double>();
+      }
+      if (p.type == Type::kString && schema.contains("enum") && schema["enum"].is_array() && !schema["enum"].empty()) {
+        const json& values = schema["enum"];
+        if (std::all_of(values.begin(), values.end(), [](const json& v) { return v.is_string(); })) {
+          for (const json& v : values) p.allowed.push_back(v.get<std::string>());
+        }
+      }
+      for (const json& r : required) {
+        if (r.is_string() && r.get<std::string>() == name) p.required = true;
+      }
+    }
+    specs.push_back(std::move(spec));
+  }
+  return specs;
+}
 
 ToolCallCheck check_tool_call(std::string_view text, std::span<const ToolCallSpec> tools,
                               std::string_view close_tag) {

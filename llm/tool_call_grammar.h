@@ -17,7 +17,9 @@
 // arguments only when every required parameter is present. VALUE by the parameter's type:
 // string (JSON string, enum if given, ≤ 512 bytes), integer (no fraction or exponent; a prefix
 // is allowed only while some continuation lies within minimum/maximum), number, boolean, or
-// any JSON value (nesting ≤ 8) for other types.
+// any JSON value (nesting ≤ 8) for other types. Strings are well-formed UTF-8 (surrogate
+// escapes in pairs) and numbers fit a double (≤ 15 integer digits, exponent ≤ 3 digits): what
+// the grammar completes, a JSON parser reads (tests/fuzz/fuzz_tool_call_grammar.cc checks it).
 //
 //   std::vector<llm::ToolCallSpec> tools = …;   // assistant: tool_call_specs(registry)
 //   llm::ToolCallConstraint constraint(model.tokenizer(), tools);
@@ -33,6 +35,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <nlohmann/json_fwd.hpp>
 
 #include "llm/sampler.h"
 #include "llm/tokenizer.h"
@@ -52,7 +56,17 @@ struct ToolCallParameter {
 struct ToolCallSpec {
   std::string name;
   std::vector<ToolCallParameter> parameters;
+  bool free_arguments = false;  // a schema without "properties": any JSON object
 };
+
+// Tools as JSON: an array of {"name", "parameters"} (Parley's tools.json) or of OpenAI's
+// {"type": "function", "function": {"name", "parameters"}}. Of "parameters" (JSON Schema) it
+// reads "properties" (per property "type" string | integer | number | boolean, anything else
+// any value; a string "enum"; "minimum" / "maximum") and "required". Lenient where the schema is
+// richer than the grammar: unknown keywords are ignored; a repeated tool name keeps the first.
+// Throws parley::Error naming `source` and the field for what is not a tool list (not an array,
+// a tool without a name, properties or required of the wrong type).
+std::vector<ToolCallSpec> tool_call_specs_from_json(const nlohmann::json& tools, const std::string& source);
 
 enum class ToolCallMatch : uint8_t {
   kInvalid,   // no continuation makes this a valid call

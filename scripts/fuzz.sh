@@ -33,7 +33,7 @@ elif [ "${1:-}" = "--build" ]; then mode=build; shift
 elif [[ "${1:-}" =~ ^[0-9]+$ ]]; then seconds=$1; shift
 fi
 
-all_targets=(gguf safetensors hf_config hf_tokenizer tokenizer chat_template onnx sound_file
+all_targets=(gguf safetensors hf_config hf_tokenizer tokenizer chat_template tool_call_grammar onnx sound_file
              opus_packet ogg_opus assistant_config tool_call_parser manifest text_shaping voice_config
              wyoming http_request)
 targets=("$@")

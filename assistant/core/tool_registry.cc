@@ -231,31 +231,7 @@ void ToolRegistry::set_enabled(const std::string& name, bool enabled) {
 }
 
 std::vector<llm::ToolCallSpec> ToolRegistry::enabled_call_specs() const {
-  using Type = llm::ToolCallParameter::Type;
-  std::vector<llm::ToolCallSpec> specs;
-  for (const ToolSchema& tool : schemas_) {
-    if (disabled_.count(tool.name)) continue;
-    llm::ToolCallSpec& spec = specs.emplace_back();
-    spec.name = tool.name;
-    for (const ToolArgumentSchema& a : tool.arguments) {
-      llm::ToolCallParameter& p = spec.parameters.emplace_back();
-      p.name = a.name;
-      p.type = a.type == "string"    ? Type::kString
-               : a.type == "integer" ? Type::kInteger
-               : a.type == "number"  ? Type::kNumber
-               : a.type == "boolean" ? Type::kBoolean
-                                     : Type::kAny;
-      p.required = a.required;
-      p.minimum = a.minimum;
-      p.maximum = a.maximum;
-      // A string enum narrows the grammar; other enums are checked by call() as before.
-      if (p.type == Type::kString && !a.allowed.empty() &&
-          std::all_of(a.allowed.begin(), a.allowed.end(), [](const json& v) { return v.is_string(); })) {
-        for (const json& v : a.allowed) p.allowed.push_back(v.get<std::string>());
-      }
-    }
-  }
-  return specs;
+  return llm::tool_call_specs_from_json(json::parse(enabled_schema_json()), "tool registry");
 }
 
 std::string ToolRegistry::enabled_schema_json() const {

@@ -12,6 +12,7 @@
 #include "assistant/server/route_helpers.h"
 #include "assistant/server/server_context.h"
 #include "assistant/server/sse.h"
+#include "kernels/error.h"
 #include "llm/model.h"
 
 namespace parley::assistant::server {
@@ -47,8 +48,17 @@ ChatJob make_job(const ServerContext& context, const ChatCompletionRequest& requ
   job.messages = request.messages;
   if (request.tools.is_array() &&
       chat_template_supports_tools(
-          context.llm_model->gguf().find_string("tokenizer.chat_template")))
+          context.llm_model->gguf().find_string("tokenizer.chat_template"))) {
     job.messages = with_tools(job.messages, request.tools);
+    // The calls the model writes are decoded under the tools' grammar (tools.constrain_calls).
+    if (context.config.tools.constrain_calls) {
+      try {
+        job.tool_calls = llm::tool_call_specs_from_json(request.tools, "request");
+      } catch (const Error& e) {
+        throw ApiError(400, e.what(), "tools", "invalid_value");
+      }
+    }
+  }
   job.max_tokens = request.max_tokens.value_or(context.config.llm.max_tokens);
   job.stop = request.stop;
   job.context_length_limit =

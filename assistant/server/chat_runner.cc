@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 
 #include "assistant/server/api_error.h"
 #include "kernels/thread_pool.h"
@@ -54,6 +55,11 @@ ChatOutcome run_chat(const llm::Model& model, kernels::ThreadPool& pool, const C
   session_config.context_length = static_cast<int32_t>(prompt.size()) + max_tokens;
   llm::Session session(model, pool, session_config);
   llm::Sampler sampler(job.sampler, model.hparams().n_vocab);
+  std::optional<llm::ToolCallConstraint> grammar;
+  if (!job.tool_calls.empty()) {
+    grammar.emplace(tok, job.tool_calls);
+    sampler.set_constraint(&*grammar);
+  }
 
   auto cancelled = [&] { return cancel != nullptr && cancel->load(std::memory_order_relaxed); };
   std::span<const float> logits = session.decode(prompt);

@@ -28,6 +28,7 @@
 
 #include "llm/chat_template.h"
 #include "llm/sampler.h"
+#include "llm/tool_call_grammar.h"
 
 namespace parley::llm {
 class Model;
@@ -44,6 +45,9 @@ struct ChatJob {
   int32_t max_tokens = 256;
   std::vector<std::string> stop;
   int32_t context_length_limit = 4096;  // largest Session to make, tokens
+  // The request's tools: non-empty, their calls are decoded under their grammar
+  // (llm/tool_call_grammar.h; tools.constrain_calls).
+  std::vector<llm::ToolCallSpec> tool_calls;
 };
 
 struct ChatOutcome {

@@ -182,6 +182,16 @@ def text_seeds(out):
             replies += cpp_string_literals(path)
     for i, r in enumerate(replies):
         put(out, "tool_call_parser", bytes([i * 37 % 256]) + r.encode())
+    # Tool-call grammar: the text after "<tool_call>", valid, partial and broken.
+    calls = ['{"name": "set_timer", "arguments": {"duration": "5 minutes", "label": "tea"}}</tool_call>',
+             '\n {"name": "get_time", "arguments": {}}\n</tool_call> It is noon.',
+             '{"name": "change_volume", "arguments": {"delta": -10}}</tool_call>',
+             '{"name": "set_mode", "arguments": {"mode": "eco", "quiet": true, "ratio": 2.5e-1, '
+             '"extra": {"a": [1, null, "x\\u00e9"]}}}</tool_call>',
+             '{"name": "ping", "arguments": {"x": {}}}</tool_call>',
+             '{"name": "set_volume", "arguments": {"level": 1', '{"name": "set_timer", "arguments": {".']
+    for r in calls:
+        put(out, "tool_call_grammar", r.encode())
     speech = []
     for name in ["text_shaping_test.cc", "clause_chunker_test.cc"]:
         path = os.path.join(ROOT, "tests", "tts", name)

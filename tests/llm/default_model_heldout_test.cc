@@ -117,26 +117,7 @@ struct Scores {
 // registry) as grammar specs, for decoding as the assistant does (tools.constrain_calls).
 std::vector<ToolCallSpec> recipe_tool_specs() {
   std::ifstream file(kSource / "models" / "recipes" / "llm" / "tools.json");
-  const json tools = json::parse(file).at("tools");
-  std::vector<ToolCallSpec> specs;
-  for (const json& t : tools) {
-    ToolCallSpec& spec = specs.emplace_back();
-    spec.name = t.at("name").get<std::string>();
-    const json& parameters = t.at("parameters");
-    const json required = parameters.value("required", json::array());
-    for (const auto& [name, schema] : parameters.at("properties").items()) {
-      ToolCallParameter& p = spec.parameters.emplace_back();
-      p.name = name;
-      const std::string type = schema.value("type", "");
-      p.type = type == "string" ? ToolCallParameter::Type::kString
-               : type == "integer" ? ToolCallParameter::Type::kInteger
-                                   : ToolCallParameter::Type::kAny;
-      p.required = std::find(required.begin(), required.end(), name) != required.end();
-      if (schema.contains("minimum")) p.minimum = schema["minimum"].get<double>();
-      if (schema.contains("maximum")) p.maximum = schema["maximum"].get<double>();
-    }
-  }
-  return specs;
+  return tool_call_specs_from_json(json::parse(file).at("tools"), "models/recipes/llm/tools.json");
 }
 
 Scores evaluate(const fs::path& gguf, const std::vector<Item>& items, const std::string& system_prompt,

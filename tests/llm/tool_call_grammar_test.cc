@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "kernels/error.h"
 #include "llm/gguf.h"
 #include "llm/sampler.h"
@@ -89,18 +91,26 @@ TEST(ToolCallGrammar, RefusesWhatNoValidCallStartsWith) {
       "{\"name\": \"set_volume\", \"arguments\": {\"level\": \"8",      // a string for an integer
       "{\"name\": \"set_volume\", \"arguments\": {\"level\": 101",      // out of range
       "{\"name\": \"set_volume\", \"arguments\": {\"level\": -",        // below the minimum
+      "{\"name\": \"change_volume\", \"arguments\": {\"delta\": -0",    // negative zero
       "{\"name\": \"set_volume\", \"arguments\": {\"level\": 8.5",      // not an integer
       "{\"name\": \"set_volume\", \"arguments\": {\"level\": 08",       // leading zero
       "{\"name\": \"cancel_timer\", \"arguments\": {\"id\": 0}",        // below the minimum
       "{\"name\": \"set_mode\", \"arguments\": {\"mode\": \"turbo\"",   // not in the enum
       "{\"name\": \"set_mode\", \"arguments\": {\"mode\": \"eco\", \"quiet\": yes",
       "{\"name\": \"set_mode\", \"arguments\": {\"mode\": \"eco\", \"ratio\": 1.5}",
+      "{\"name\": \"set_mode\", \"arguments\": {\"mode\": \"eco\", \"extra\": 6E400,",  // no double holds it
+      "{\"name\": \"set_mode\", \"arguments\": {\"mode\": \"eco\", \"extra\": 1e0001",   // exponent digits
       "{\"name\": \"get_time\", \"arguments\": {}}\n<|im_end|>",        // the end of the turn before the closing tag
       "{\"name\": \"get_time\", \"arguments\": {}} and",
       "{\"name\": \"get_time\",          \"arguments\"",                // a whitespace run longer than 8
       "{\"name\": \"set_timer\", \"arguments\": {\"duration\": \"a\nb\"",  // raw control character in a string
       "{\"name\": \"set_timer\", \"arguments\": {\"duration\": \"\\x\"",    // bad escape
       "{\"name\": \"set_timer\", \"arguments\": {\"\\u0064",                // an escape in a key
+      "{\"name\": \"set_timer\", \"arguments\": {\"duration\": \"5\x88",    // a stray continuation byte
+      "{\"name\": \"set_timer\", \"arguments\": {\"duration\": \"\xC0\xAF",  // an overlong form
+      "{\"name\": \"set_timer\", \"arguments\": {\"duration\": \"\xED\xA0\x80",  // a surrogate
+      "{\"name\": \"set_timer\", \"arguments\": {\"duration\": \"\\udc00",  // a lone low surrogate
+      "{\"name\": \"set_timer\", \"arguments\": {\"duration\": \"\\ud800x",  // a high one not followed by a low
   };
   for (const char* text : bad) EXPECT_EQ(match(text), ToolCallMatch::kInvalid) << text;
   // Partial numbers are judged by whether some continuation fits the range.
@@ -109,13 +119,69 @@ TEST(ToolCallGrammar, RefusesWhatNoValidCallStartsWith) {
   EXPECT_EQ(match("{\"name\": \"set_volume\", \"arguments\": {\"level\": 100"), ToolCallMatch::kPartial);
   EXPECT_EQ(match("{\"name\": \"set_volume\", \"arguments\": {\"level\": 1000"), ToolCallMatch::kInvalid);
   EXPECT_EQ(match("{\"name\": \"change_volume\", \"arguments\": {\"delta\": -"), ToolCallMatch::kPartial);
+  // A number (not an integer) is range-checked when it ends.
+  EXPECT_EQ(match("{\"name\": \"set_mode\", \"arguments\": {\"mode\": \"eco\", \"ratio\": -4.5"), ToolCallMatch::kPartial);
+  EXPECT_EQ(match("{\"name\": \"set_mode\", \"arguments\": {\"mode\": \"eco\", \"ratio\": -4.5}"), ToolCallMatch::kInvalid);
   EXPECT_EQ(match("{\"name\": \"change_volume\", \"arguments\": {\"delta\": -101"), ToolCallMatch::kInvalid);
+  // A UTF-8 character or a surrogate pair cut by the end of the text is partial.
+  EXPECT_EQ(match("{\"name\": \"set_timer\", \"arguments\": {\"duration\": \"caf\xC3"), ToolCallMatch::kPartial);
+  EXPECT_EQ(match("{\"name\": \"set_timer\", \"arguments\": {\"duration\": \"\\ud83d\\ude"), ToolCallMatch::kPartial);
+  EXPECT_EQ(match("{\"name\": \"set_timer\", \"arguments\": {\"duration\": \"\xF0\x9F\x8D\x9D \\ud83c\\udf5d\"}}</tool_call>"),
+            ToolCallMatch::kComplete);
   // A string value may be long, but not without bound.
   EXPECT_EQ(match("{\"name\": \"set_timer\", \"arguments\": {\"duration\": \"" + std::string(600, 'a')),
             ToolCallMatch::kInvalid);
   // A free-form value may not nest without bound either.
   EXPECT_EQ(match("{\"name\": \"set_mode\", \"arguments\": {\"extra\": " + std::string(20, '[')),
             ToolCallMatch::kInvalid);
+}
+
+TEST(ToolCallGrammar, SpecsFromParleyAndOpenAiToolLists) {
+  const auto tools = nlohmann::json::parse(R"([
+    {"name": "set_volume", "parameters": {"type": "object",
+      "properties": {"level": {"type": "integer", "minimum": 0, "maximum": 100}}, "required": ["level"]}},
+    {"type": "function", "function": {"name": "set_mode", "parameters": {"type": "object",
+      "properties": {"mode": {"type": "string", "enum": ["eco", "boost"]},
+                     "when": {"type": ["string", "null"]}, "ratio": {"type": "number", "maximum": 1}}}}},
+    {"type": "function", "function": {"name": "ping"}},
+    {"name": "get_time", "parameters": {"type": "object", "properties": {}}},
+    {"name": "set_volume", "parameters": {}}
+  ])");
+  const std::vector<ToolCallSpec> specs = tool_call_specs_from_json(tools, "tools.json");
+  ASSERT_EQ(specs.size(), 4u);  // the repeated set_volume keeps the first
+  EXPECT_EQ(specs[0].name, "set_volume");
+  ASSERT_EQ(specs[0].parameters.size(), 1u);
+  EXPECT_EQ(specs[0].parameters[0].type, Type::kInteger);
+  EXPECT_TRUE(specs[0].parameters[0].required);
+  EXPECT_EQ(specs[0].parameters[0].maximum, 100.0);
+  EXPECT_EQ(specs[1].name, "set_mode");
+  ASSERT_EQ(specs[1].parameters.size(), 3u);  // mode, ratio, when (sorted)
+  EXPECT_EQ(specs[1].parameters[0].allowed, (std::vector<std::string>{"eco", "boost"}));
+  EXPECT_EQ(specs[1].parameters[2].type, Type::kAny);  // a union type: any value
+  EXPECT_TRUE(specs[2].free_arguments);                // no parameters given: any object
+  EXPECT_FALSE(specs[3].free_arguments);
+  EXPECT_TRUE(specs[3].parameters.empty());
+  EXPECT_EQ(check_tool_call("{\"name\": \"ping\", \"arguments\": {\"a\": [1]}}</tool_call>", specs).match,
+            ToolCallMatch::kComplete);
+  EXPECT_EQ(check_tool_call("{\"name\": \"ping\", \"arguments\": [", specs).match, ToolCallMatch::kInvalid);
+  EXPECT_EQ(check_tool_call("{\"name\": \"get_time\", \"arguments\": {\"a\"", specs).match,
+            ToolCallMatch::kInvalid);
+  // What is not a tool list is an error naming the source and the field.
+  auto error_of = [](const char* text) {
+    try {
+      tool_call_specs_from_json(nlohmann::json::parse(text), "req");
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(error_of(R"({"name": "x"})"), "req: tools must be an array");
+  EXPECT_EQ(error_of(R"([{"parameters": {}}])"), "req: tools[0].name must be a non-empty string");
+  EXPECT_EQ(error_of(R"([{"type": "function", "function": 3}])"), "req: tools[0].function must be an object");
+  EXPECT_EQ(error_of(R"([{"name": "a", "parameters": {"properties": []}}])"),
+            "req: tools[0].parameters.properties must be an object");
+  EXPECT_EQ(error_of(R"([{"name": "a", "parameters": {"required": "x"}}])"),
+            "req: tools[0].parameters.required must be an array");
 }
 
 const char* default_model_path() {

@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <fstream>
 #include <thread>
 
 #include "assistant/server/chat_runner.h"
@@ -97,6 +98,44 @@ ChatOutcome reference_reply(const llm::Model& model, const std::string& user, in
   job.sampler.min_p = 0.0f;
   job.sampler.seed = seed;
   return run_chat(model, pool, job, {});
+}
+
+// The runner with a job's tools decodes calls under their grammar: on requests where the shipped
+// default model, left alone, writes a broken call (a cut key, an empty key — read from its
+// held-out failures), every call now parses and names a tool with its required arguments.
+TEST(ChatRunner, ToolGrammarTurnsTheDefaultModelsBrokenCallsIntoValidOnes) {
+  const std::string root = PARLEY_SOURCE_DIR;
+  auto model = llm::Model::load(root + "/models/llm/parley-chat.gguf");
+  std::ifstream tools_file(root + "/models/recipes/llm/tools.json");
+  const json tools = json::parse(tools_file);
+  const char* requests[] = {"Alright, could you time 63 minutes for me, cheers!",
+                            "Hi parley, get me up at 12:30, cheers!",
+                            "Ok parley start counting down two and a half minutes, cheers.",
+                            "put an alarm on for quarter past two in the morning, cheers"};
+  kernels::ThreadPool pool(1);
+  auto call_of = [](const std::string& text) {
+    const size_t open = text.find("<tool_call>");
+    const size_t close = text.find("</tool_call>");
+    if (open == std::string::npos || close == std::string::npos) return json();
+    return json::parse(text.substr(open + 11, close - open - 11), nullptr, /*allow_exceptions=*/false);
+  };
+  int broken_alone = 0;
+  for (const char* request : requests) {
+    ChatJob job;
+    job.messages = {{"system", tools.at("system_prompt").get<std::string>()}, {"user", request}};
+    job.max_tokens = 80;
+    job.sampler.temperature = 0.0f;
+    const json alone = call_of(run_chat(*model, pool, job, {}).text);
+    broken_alone += !alone.is_object();
+    job.tool_calls = llm::tool_call_specs_from_json(tools.at("tools"), "tools.json");
+    const std::string text = run_chat(*model, pool, job, {}).text;
+    const json call = call_of(text);
+    ASSERT_TRUE(call.is_object()) << request << " -> " << text;
+    const std::string name = call.at("name").get<std::string>();
+    EXPECT_TRUE(name == "set_timer" || name == "set_alarm") << text;
+    EXPECT_TRUE(call.at("arguments").contains(name == "set_timer" ? "duration" : "time")) << text;
+  }
+  EXPECT_GE(broken_alone, 3) << "the model alone no longer breaks these calls: pick other requests";
 }
 
 TEST(ChatServer, HealthReadyAndModels) {
