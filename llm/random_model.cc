@@ -141,6 +141,7 @@ void write_random_model(const RandomModelSpec& spec, const std::string& path) {
   w.set_u32("tokenizer.ggml.bos_token_id", 1);
   w.set_u32("tokenizer.ggml.eos_token_id", 2);
   w.set_u32("tokenizer.ggml.unknown_token_id", 0);
+  if (!spec.chat_template.empty()) w.set_string("tokenizer.chat_template", spec.chat_template);
 
   std::mt19937_64 rng(spec.seed);
   const float scale = 1.0f / std::sqrt(static_cast<float>(spec.n_embd));

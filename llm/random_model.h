@@ -25,6 +25,7 @@ struct RandomModelSpec {
   int32_t context_length = 2048;
   std::string weight_type = "q4_0";
   uint64_t seed = 1;
+  std::string chat_template;  // tokenizer.chat_template; "" = none
 };
 
 // Known shapes: tinyllama-1.1b, smollm-135m, smollm-360m, llama-7b. Throws parley::Error for

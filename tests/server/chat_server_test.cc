@@ -17,6 +17,7 @@
 #include "kernels/error.h"
 #include "kernels/thread_pool.h"
 #include "llm/model.h"
+#include "llm/random_model.h"
 #include "server_fixture.h"
 
 namespace parley::assistant::server {
@@ -304,6 +305,45 @@ TEST(ChatServer, NonLoopbackWithoutKeyIsRefused) {
   ServerOptions options;
   options.host = "0.0.0.0";
   EXPECT_THROW(ServerContext(options, AssistantConfig{}, nullptr), Error);
+}
+
+// Tools in a request go into the prompt and, decoded under their grammar, constrain the calls: a
+// schema the grammar cannot read is a 400 naming "tools", a good one is served.
+TEST(ChatServer, RequestToolsAreDecodedUnderTheirGrammarAndABadSchemaIs400) {
+  const std::string path = ::testing::TempDir() + "parley_server_tools_" + std::to_string(::getpid()) + ".gguf";
+  llm::RandomModelSpec spec;
+  spec.name = "serve-tools";
+  spec.n_vocab = 512;
+  spec.n_embd = 32;
+  spec.n_layer = 1;
+  spec.n_head = 2;
+  spec.n_head_kv = 1;
+  spec.n_ff = 64;
+  spec.context_length = 2048;  // the tools' system prompt alone is ~640 tokens of this vocabulary
+  spec.weight_type = "f32";
+  spec.chat_template =
+      "{% for message in messages %}<|im_start|>{{ message.role }}\n{{ message.content }}<|im_end|>\n"
+      "{% endfor %}{% if tools %}<tools>{{ tools }}</tools>{% endif %}";
+  llm::write_random_model(spec, path);
+  {
+    TestServer server({}, {.llm = path});
+    auto client = server.client();
+    const std::string good = R"({"messages": [{"role": "user", "content": "time?"}], "max_tokens": 4,
+      "tools": [{"type": "function", "function": {"name": "get_time", "parameters": {"type": "object", "properties": {}}}}]})";
+    auto ok = client.Post("/v1/chat/completions", good, "application/json");
+    ASSERT_TRUE(ok);
+    EXPECT_EQ(ok->status, 200) << ok->body;
+    const std::string bad = R"({"messages": [{"role": "user", "content": "time?"}], "max_tokens": 4,
+      "tools": [{"type": "function", "function": {"name": "get_time", "parameters": {"properties": [1]}}}]})";
+    auto r = client.Post("/v1/chat/completions", bad, "application/json");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 400) << r->body;
+    const json e = error_of(r);
+    EXPECT_EQ(e["param"], "tools");
+    EXPECT_NE(e["message"].get<std::string>().find("tools[0].function.parameters.properties"), std::string::npos)
+        << e["message"];
+  }
+  std::remove(path.c_str());
 }
 
 TEST(ChatServer, BadRequestsGetTheDocumented4xx) {
