@@ -13,6 +13,7 @@
 
 #include "asr/energy_vad.h"
 #include "assistant/core/assistant_tools.h"
+#include "assistant/core/chat_backend.h"
 #include "assistant/core/device_watch.h"
 #include "assistant/core/pipeline_driver.h"
 
@@ -438,6 +439,47 @@ TEST(PipelineTest, RealEnginesRunOnTestdata) {
   EXPECT_TRUE(t.at(TraceMark::kSpeechStart) && t.at(TraceMark::kEndpoint)) << t.to_json_line();
   if (!t.transcript.empty() && !t.cancelled) {
     EXPECT_TRUE(t.at(TraceMark::kFirstToken)) << t.to_json_line();
+  }
+}
+
+}  // namespace
+}  // namespace parley::assistant
+
+namespace parley::assistant {
+namespace {
+
+// The pipeline's local brain decodes tool calls under the grammar of the tools the configuration
+// enables (local_tool_call_specs, as open_chat_engine does): on requests where the shipped
+// default model alone writes a broken call, the engine's calls parse and name a timer or alarm.
+TEST(LlmChatEngineTest, DefaultModelsCallsParseUnderTheConfiguredToolGrammar) {
+  const std::string gguf = std::string(PARLEY_SOURCE_DIR) + "/models/llm/parley-chat.gguf";
+  AssistantConfig config;
+  const char* requests[] = {"Alright, could you time 63 minutes for me, cheers!",
+                            "Hi parley, get me up at 12:30, cheers!",
+                            "Ok parley start counting down two and a half minutes, cheers."};
+  auto call_of = [](const std::string& text) {
+    const size_t open = text.find("<tool_call>");
+    const size_t close = text.find("</tool_call>");
+    if (open == std::string::npos || close == std::string::npos) return nlohmann::json();
+    return nlohmann::json::parse(text.substr(open + 11, close - open - 11), nullptr, false);
+  };
+  auto replies = [&](bool constrain) {
+    config.tools.constrain_calls = constrain;
+    LlmChatEngine brain(gguf, {.max_tokens = 80, .temperature = 0, .threads = 1,
+                               .tool_calls = local_tool_call_specs(config)});
+    std::vector<std::string> out;
+    for (const char* request : requests)
+      out.push_back(brain.generate({{"system", config.llm.system_prompt}, {"user", request}}, {}));
+    return out;
+  };
+  int broken_alone = 0;
+  for (const std::string& text : replies(false)) broken_alone += !call_of(text).is_object();
+  EXPECT_GE(broken_alone, 2) << "the model alone no longer breaks these calls: pick other requests";
+  for (const std::string& text : replies(true)) {
+    const nlohmann::json call = call_of(text);
+    ASSERT_TRUE(call.is_object()) << text;
+    const std::string name = call["name"].get<std::string>();
+    EXPECT_TRUE(name == "set_timer" || name == "set_alarm") << text;
   }
 }
 
