@@ -493,6 +493,7 @@ ToolCallConstraint::ToolCallConstraint(const Tokenizer& tokenizer, std::vector<T
 }
 
 void ToolCallConstraint::reset() {
+  first_byte_.fill(kUnknown);
   inside_ = false;
   tail_.clear();
   body_.clear();
@@ -510,6 +511,16 @@ bool ToolCallConstraint::allows(TokenId token) const {
            ToolCallMatch::kInvalid;
   }
   if (end_of_generation_[static_cast<size_t>(token)] || piece.empty()) return false;
+  // The piece's first byte alone rules most tokens out at the call's structural points (every
+  // prefix of a viable text is viable), so a sampler testing the whole vocabulary parses once
+  // per distinct first byte, and fully only the tokens that pass.
+  uint8_t& first = first_byte_[static_cast<unsigned char>(piece[0])];
+  if (first == kUnknown) {
+    const std::string with_byte = body_ + piece[0];
+    first = check_tool_call(with_byte, tools_, close_tag_).match != ToolCallMatch::kInvalid ? kViable : kRefused;
+  }
+  if (first == kRefused) return false;
+  if (piece.size() == 1) return true;
   return check_tool_call(body_ + piece, tools_, close_tag_).match != ToolCallMatch::kInvalid;
 }
 
@@ -519,6 +530,7 @@ void ToolCallConstraint::accept(TokenId token) {
 }
 
 void ToolCallConstraint::consume(std::string_view piece) {
+  first_byte_.fill(kUnknown);
   std::string text(piece);
   while (!text.empty()) {
     if (!inside_) {

@@ -28,6 +28,7 @@
 //   … token = sampler.sample(logits); sampler.accept(token); …
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -106,6 +107,9 @@ class ToolCallConstraint final : public TokenConstraint {
   bool inside_ = false;
   std::string tail_;  // outside a call: the last bytes, which may be the start of the opening tag
   std::string body_;  // inside a call: the text since the opening tag
+  // Inside a call: whether a piece starting with each byte may follow body_ (filled lazily).
+  static constexpr uint8_t kUnknown = 0, kViable = 1, kRefused = 2;
+  mutable std::array<uint8_t, 256> first_byte_{};
 };
 
 }  // namespace parley::llm

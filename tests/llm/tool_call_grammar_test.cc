@@ -225,6 +225,23 @@ TEST(ToolCallConstraint, OnARealVocabularyItAllowsExactlyTheTokensOfValidCalls) 
     EXPECT_TRUE(!piece.empty() && (piece[0] == 'd' || piece[0] == 'l')) << "allowed: \"" << piece << "\"";
   }
   EXPECT_GT(allowed, 0);
+  // At any point of a call, allows() says exactly what the checker says of the text so far plus
+  // the token (its first-byte shortcut changes nothing).
+  for (const std::string body : {std::string("\n{\"name\": \"set_timer\", \"arguments\": {\""),
+                                 std::string("\n{\"name\": \"set_timer\", \"arguments\": {\"duration\": \"5 min"),
+                                 std::string("\n{\"name\": \"set_volume\", \"arguments\": {\"level\": 1")}) {
+    constraint.reset();
+    for (TokenId t : tok.encode("<tool_call>" + body, {.parse_special = true})) constraint.accept(t);
+    ASSERT_TRUE(constraint.inside_call()) << body;
+    int differ = 0;
+    for (TokenId t = 0; t < tok.vocab_size(); ++t) {
+      const std::string piece = tok.token_to_piece(t, true);
+      const bool expected = !piece.empty() && !tok.is_end_of_generation(t) &&
+                            check_tool_call(body + piece, appliance_tools()).match != ToolCallMatch::kInvalid;
+      differ += constraint.allows(t) != expected;
+    }
+    EXPECT_EQ(differ, 0) << body;
+  }
   // A new reply starts outside any call.
   constraint.reset();
   EXPECT_FALSE(constraint.inside_call());
