@@ -114,7 +114,8 @@ int32_t Sampler::best_allowed(const float* logits) {
   int32_t best = -1;
   for (size_t k = first; k < candidates_.size(); ++k) {
     const auto& c = candidates_[k];
-    if ((best < 0 || by_logit(c, std::pair<float, int32_t>(logits[best], best))) && constraint_->allows(c.second)) best = c.second;
+    const bool better = best < 0 || by_logit(c, std::pair<float, int32_t>(logits[best], best));
+    if (better && constraint_->allows(c.second)) best = c.second;
   }
   return best >= 0 ? best : candidates_.front().second;
 }
@@ -168,7 +169,12 @@ int32_t Sampler::draw(const float* logits) {
     r -= c.first;
     if (r <= 0) return c.second;
   }
-  return candidates_.back().second;
+  // Rounding left a remainder: the last token with any probability (never one a constraint
+  // masked to -inf, whose probability is 0).
+  for (auto it = candidates_.rbegin(); it != candidates_.rend(); ++it) {
+    if (it->first > 0) return it->second;
+  }
+  return candidates_.front().second;
 }
 
 }  // namespace parley::llm
