@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "kernels/error.h"
+#include "llm/unicode.h"
 
 namespace parley::llm {
 namespace {
@@ -23,24 +24,6 @@ enum class Step : uint8_t { kOk, kMore, kBad };
 bool is_space(char c) { return c == ' ' || c == '\n' || c == '\t' || c == '\r'; }
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 bool is_hex(char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
-
-void append_utf8(unsigned cp, std::string& out) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
 
 // Is there an integer in [minimum, maximum] whose decimal digits start with `digits` (with the
 // sign `negative`)? `digits` may be empty (only the sign so far).
@@ -160,7 +143,7 @@ class Parser {
         cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
         i_ += 6;
       }
-      append_utf8(cp, out);
+      unicode::append_utf8(cp, out);
       i_ += 6;
     }
   }
