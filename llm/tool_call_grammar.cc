@@ -478,6 +478,8 @@ ToolCallConstraint::ToolCallConstraint(const Tokenizer& tokenizer, std::vector<T
 void ToolCallConstraint::reset() {
   first_byte_.fill(kUnknown);
   inside_ = false;
+  opened_ = false;
+  lead_.clear();
   tail_.clear();
   body_.clear();
 }
@@ -485,6 +487,18 @@ void ToolCallConstraint::reset() {
 bool ToolCallConstraint::allows(TokenId token) const {
   if (token < 0 || static_cast<size_t>(token) >= pieces_.size()) return false;
   const std::string& piece = pieces_[static_cast<size_t>(token)];
+  if (required_ && !opened_) {
+    // Whitespace, then the opening tag, then a call.
+    if (end_of_generation_[static_cast<size_t>(token)] || piece.empty()) return false;
+    const std::string joined = lead_ + piece;
+    size_t n = 0;
+    while (n < joined.size() && is_space(joined[n])) ++n;
+    if (n > kMaxWhitespace) return false;
+    const std::string_view rest = std::string_view(joined).substr(n);
+    if (rest.size() <= open_tag_.size()) return open_tag_.compare(0, rest.size(), rest) == 0;
+    if (rest.substr(0, open_tag_.size()) != open_tag_) return false;
+    return check_tool_call(rest.substr(open_tag_.size()), tools_, close_tag_).match != ToolCallMatch::kInvalid;
+  }
   if (!inside_) {
     // Allowed unless it opens a call and goes on with something no call starts with.
     const std::string joined = tail_ + piece;
@@ -509,6 +523,7 @@ bool ToolCallConstraint::allows(TokenId token) const {
 
 void ToolCallConstraint::accept(TokenId token) {
   if (token < 0 || static_cast<size_t>(token) >= pieces_.size()) return;
+  if (required_ && !opened_) lead_ += pieces_[static_cast<size_t>(token)];
   consume(pieces_[static_cast<size_t>(token)]);
 }
 
@@ -526,6 +541,8 @@ void ToolCallConstraint::consume(std::string_view piece) {
         return;
       }
       inside_ = true;
+      opened_ = true;
+      lead_.clear();
       body_ = tail_.substr(at + open_tag_.size());
       tail_.clear();
     } else {

@@ -95,6 +95,10 @@ class ToolCallConstraint final : public TokenConstraint {
   void accept(TokenId token) override;
   void reset() override;
   bool inside_call() const { return inside_; }
+  // Every reply must start with a call (after at most 8 whitespace characters), as OpenAI's
+  // tool_choice "required" (and, with one tool, a named tool_choice) asks. After the first call
+  // the reply is free again. Kept across reset().
+  void set_required(bool required) { required_ = required; }
 
  private:
   void consume(std::string_view piece);
@@ -105,6 +109,9 @@ class ToolCallConstraint final : public TokenConstraint {
   std::vector<std::string> pieces_;       // each token's text, special tokens rendered
   std::vector<uint8_t> end_of_generation_;
   bool inside_ = false;
+  bool required_ = false;
+  bool opened_ = false;  // a call was opened in this reply
+  std::string lead_;     // required_: the reply's text until it opens its first call
   std::string tail_;  // outside a call: the last bytes, which may be the start of the opening tag
   std::string body_;  // inside a call: the text since the opening tag
   // Inside a call: whether a piece starting with each byte may follow body_ (filled lazily).

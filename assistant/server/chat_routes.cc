@@ -57,6 +57,11 @@ ChatJob make_job(const ServerContext& context, const ChatCompletionRequest& requ
       } catch (const Error& e) {
         throw ApiError(400, e.what(), "tools", "invalid_value");
       }
+      // tool_choice "required" / a named tool: the reply starts with a call (of that tool).
+      if (!request.forced_tool.empty()) {
+        std::erase_if(job.tool_calls, [&](const llm::ToolCallSpec& t) { return t.name != request.forced_tool; });
+      }
+      job.tool_call_required = request.tool_call_required;
     }
   }
   job.max_tokens = request.max_tokens.value_or(context.config.llm.max_tokens);

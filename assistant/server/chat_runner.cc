@@ -58,6 +58,7 @@ ChatOutcome run_chat(const llm::Model& model, kernels::ThreadPool& pool, const C
   std::optional<llm::ToolCallConstraint> grammar;
   if (!job.tool_calls.empty()) {
     grammar.emplace(tok, job.tool_calls);
+    grammar->set_required(job.tool_call_required);
     sampler.set_constraint(&*grammar);
   }
 

@@ -48,6 +48,7 @@ struct ChatJob {
   // The request's tools: non-empty, their calls are decoded under their grammar
   // (llm/tool_call_grammar.h; tools.constrain_calls).
   std::vector<llm::ToolCallSpec> tool_calls;
+  bool tool_call_required = false;  // with tool_calls: the reply starts with a call
 };
 
 struct ChatOutcome {

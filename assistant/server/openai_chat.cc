@@ -239,11 +239,29 @@ ChatCompletionRequest parse_chat_completion_request(std::string_view body) {
       const std::string choice = it->get<std::string>();
       if (choice == "none")
         request.tools = nullptr;
-      else if (choice != "auto" && choice != "required")
+      else if (choice == "required")
+        request.tool_call_required = true;
+      else if (choice != "auto")
         invalid("tool_choice", "'tool_choice' must be none, auto, required or an object",
                 "invalid_value");
     } else if (!it->is_object()) {
       wrong_type("tool_choice", *it, "a string or an object");
+    } else {
+      const json& choice = *it;
+      const json* function = choice.contains("function") ? &choice["function"] : nullptr;
+      if (choice.value("type", json()) != "function" || function == nullptr || !function->is_object() ||
+          !function->contains("name") || !(*function)["name"].is_string())
+        invalid("tool_choice", "an object 'tool_choice' must be {\"type\": \"function\", \"function\": {\"name\": ...}}",
+                "invalid_value");
+      request.forced_tool = (*function)["name"].get<std::string>();
+      bool known = false;
+      if (request.tools.is_array()) {
+        for (const json& tool : request.tools) known = known || tool["function"]["name"] == request.forced_tool;
+      }
+      if (!known)
+        invalid("tool_choice", "'tool_choice' names '" + request.forced_tool + "', which is not in 'tools'",
+                "invalid_value");
+      request.tool_call_required = true;
     }
   }
   return request;

@@ -11,7 +11,8 @@
 //   strings), seed (integer), stream (bool), stream_options.include_usage (bool),
 //   presence_penalty / frequency_penalty (-2..2), n (only 1), tools (array of
 //   {type: "function", function: {name, description?, parameters?}}), tool_choice ("none"
-//   disables tools).
+//   disables tools; "required" or {type: "function", function: {name}} — a tool of `tools` —
+//   makes the reply start with a call where the model's template takes tools).
 // Errors: ApiError 400 with param = the field and code invalid_json / missing_field /
 // invalid_type / invalid_value / unsupported_value.
 #pragma once
@@ -40,6 +41,10 @@ struct ChatCompletionRequest {
   bool stream = false;
   bool include_usage = false;  // stream_options.include_usage
   nlohmann::json tools;        // null or an array of function tools
+  // tool_choice: "required" or {"type": "function", "function": {"name"}} make the reply start
+  // with a call (of that tool), decoded under the tools' grammar; "auto" leaves it to the model.
+  bool tool_call_required = false;
+  std::string forced_tool;     // the named tool_choice's name; "" = any
 };
 
 ChatCompletionRequest parse_chat_completion_request(std::string_view body);

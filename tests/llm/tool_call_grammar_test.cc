@@ -248,6 +248,33 @@ TEST(ToolCallConstraint, OnARealVocabularyItAllowsExactlyTheTokensOfValidCalls) 
   EXPECT_TRUE(constraint.allows(*im_end));
 }
 
+TEST(ToolCallConstraint, RequiredMakesTheReplyStartWithACall) {
+  GgufFile gguf(default_model_path());
+  Tokenizer tok(gguf);
+  ToolCallConstraint constraint(tok, appliance_tools());
+  constraint.set_required(true);
+  constraint.reset();
+  const TokenId open = *tok.find_token("<tool_call>");
+  const TokenId im_end = *tok.find_token("<|im_end|>");
+  EXPECT_TRUE(constraint.allows(open));
+  EXPECT_FALSE(constraint.allows(im_end));                   // no ending before the call
+  for (TokenId t : tok.encode("Sure", {})) EXPECT_FALSE(constraint.allows(t)) << tok.token_to_piece(t);
+  const TokenId newline = *tok.find_token("\n");
+  EXPECT_TRUE(constraint.allows(newline));                   // a little whitespace first is fine
+  constraint.accept(newline);
+  EXPECT_TRUE(constraint.allows(open));
+  for (TokenId t : tok.encode("<tool_call>{\"name\": \"get_time\", \"arguments\": {}}</tool_call>", {.parse_special = true}))
+    constraint.accept(t);
+  EXPECT_FALSE(constraint.inside_call());
+  EXPECT_TRUE(constraint.allows(im_end));                    // after the call the reply is free
+  for (TokenId t : tok.encode("Done", {})) EXPECT_TRUE(constraint.allows(t));
+  // Kept across replies.
+  constraint.reset();
+  EXPECT_FALSE(constraint.allows(im_end));
+  constraint.set_required(false);
+  EXPECT_TRUE(constraint.allows(im_end));
+}
+
 TEST(ToolCallConstraint, RejectsABadToolList) {
   GgufFile gguf(default_model_path());
   Tokenizer tok(gguf);

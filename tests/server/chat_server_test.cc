@@ -308,8 +308,9 @@ TEST(ChatServer, NonLoopbackWithoutKeyIsRefused) {
 }
 
 // Tools in a request go into the prompt and, decoded under their grammar, constrain the calls: a
-// schema the grammar cannot read is a 400 naming "tools", a good one is served.
-TEST(ChatServer, RequestToolsAreDecodedUnderTheirGrammarAndABadSchemaIs400) {
+// good schema is served, a named tool_choice makes the reply that call (even from random
+// weights), and a schema the grammar cannot read is a 400 naming "tools".
+TEST(ChatServer, RequestToolsAreDecodedUnderTheirGrammarToolChoiceForcesACall) {
   const std::string path = ::testing::TempDir() + "parley_server_tools_" + std::to_string(::getpid()) + ".gguf";
   llm::RandomModelSpec spec;
   spec.name = "serve-tools";
@@ -333,6 +334,20 @@ TEST(ChatServer, RequestToolsAreDecodedUnderTheirGrammarAndABadSchemaIs400) {
     auto ok = client.Post("/v1/chat/completions", good, "application/json");
     ASSERT_TRUE(ok);
     EXPECT_EQ(ok->status, 200) << ok->body;
+    // A named tool_choice: even random weights must answer with that call, whole and valid.
+    const std::string forced = R"({"messages": [{"role": "user", "content": "time?"}], "max_tokens": 160,
+      "tools": [{"type": "function", "function": {"name": "get_time", "parameters": {"type": "object", "properties": {}}}},
+                {"type": "function", "function": {"name": "set_volume", "parameters": {"type": "object",
+                  "properties": {"level": {"type": "integer"}}, "required": ["level"]}}}],
+      "tool_choice": {"type": "function", "function": {"name": "get_time"}}})";
+    auto call = client.Post("/v1/chat/completions", forced, "application/json");
+    ASSERT_TRUE(call);
+    ASSERT_EQ(call->status, 200) << call->body;
+    const json choice = json::parse(call->body)["choices"][0];
+    EXPECT_EQ(choice["finish_reason"], "tool_calls") << call->body;
+    ASSERT_TRUE(choice["message"].contains("tool_calls")) << call->body;
+    EXPECT_EQ(choice["message"]["tool_calls"][0]["function"]["name"], "get_time") << call->body;
+    EXPECT_EQ(choice["message"]["tool_calls"][0]["function"]["arguments"], "{}") << call->body;
     const std::string bad = R"({"messages": [{"role": "user", "content": "time?"}], "max_tokens": 4,
       "tools": [{"type": "function", "function": {"name": "get_time", "parameters": {"properties": [1]}}}]})";
     auto r = client.Post("/v1/chat/completions", bad, "application/json");

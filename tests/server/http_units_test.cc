@@ -475,6 +475,14 @@ TEST(OpenAiChat, RejectsWithTheFieldAndCode) {
       {R"({"messages":[{"role":"user","content":"x"}],"n":2})", "n", "unsupported_value"},
       {R"({"messages":[{"role":"user","content":"x"}],"tools":[{"type":"function"}]})",
        "tools[0].function", "invalid_type"},
+      {R"({"messages":[{"role":"user","content":"x"}],"tools":[{"type":"function","function":{"name":"a"}}],)"
+       R"("tool_choice":{"type":"function","function":{"name":"b"}}})",
+       "tool_choice", "invalid_value"},
+      {R"({"messages":[{"role":"user","content":"x"}],"tools":[{"type":"function","function":{"name":"a"}}],)"
+       R"("tool_choice":{"type":"function"}})",
+       "tool_choice", "invalid_value"},
+      {R"({"messages":[{"role":"user","content":"x"}],"tool_choice":{"type":"function","function":{"name":"a"}}})",
+       "tool_choice", "invalid_value"},
   };
   for (const Case& c : cases) {
     const ApiError e = parse_error(c.body);
@@ -522,6 +530,22 @@ TEST(OpenAiChat, ResponseObjects) {
   const json usage_only = json::parse(chat_chunk_json(ids, {}, "", ChatUsage{3, 4}, false));
   EXPECT_TRUE(usage_only["choices"].empty());
   EXPECT_EQ(usage_only["usage"]["completion_tokens"], 4);
+}
+
+TEST(OpenAiChat, ToolChoiceRequiredAndNamed) {
+  const std::string tools = R"("tools":[{"type":"function","function":{"name":"a"}},{"type":"function","function":{"name":"b"}}])";
+  auto parse = [&](const std::string& choice) {
+    return parse_chat_completion_request(R"({"messages":[{"role":"user","content":"x"}],)" + tools +
+                                         (choice.empty() ? "" : ",\"tool_choice\":" + choice) + "}");
+  };
+  EXPECT_FALSE(parse("").tool_call_required);
+  EXPECT_FALSE(parse(R"("auto")").tool_call_required);
+  EXPECT_TRUE(parse(R"("required")").tool_call_required);
+  EXPECT_TRUE(parse(R"("required")").forced_tool.empty());
+  const ChatCompletionRequest named = parse(R"({"type":"function","function":{"name":"b"}})");
+  EXPECT_TRUE(named.tool_call_required);
+  EXPECT_EQ(named.forced_tool, "b");
+  EXPECT_TRUE(parse(R"("none")").tools.is_null());
 }
 
 TEST(OpenAiChat, ToolsBlockAndToolCallExtraction) {
