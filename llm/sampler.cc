@@ -4,10 +4,19 @@
 #include <cmath>
 #include <limits>
 #include <sstream>
+#include <utility>
 
 #include "kernels/error.h"
 
 namespace parley::llm {
+namespace {
+
+// Candidate order: higher logit (or probability) first, ties to the lower id.
+bool by_logit(const std::pair<float, int32_t>& a, const std::pair<float, int32_t>& b) {
+  return a.first > b.first || (a.first == b.first && a.second < b.second);
+}
+
+}  // namespace
 
 void SamplerConfig::validate() const {
   auto fail = [](const std::string& field, const std::string& why) {
@@ -42,6 +51,11 @@ Sampler::Sampler(const SamplerConfig& config, int32_t n_vocab)
 void Sampler::reset() {
   recent_.clear();
   recent_next_ = 0;
+}
+
+void Sampler::set_constraint(TokenConstraint* constraint) {
+  constraint_ = constraint;
+  if (constraint_ != nullptr) masked_.reserve(static_cast<size_t>(n_vocab_));  // sample() keeps not allocating
 }
 
 void Sampler::accept(int32_t token) {
@@ -102,9 +116,6 @@ int32_t Sampler::best_allowed(const float* logits) {
   constexpr size_t kFirst = 64;
   candidates_.clear();
   for (int32_t i = 0; i < n_vocab_; ++i) candidates_.emplace_back(logits[i], i);
-  auto by_logit = [](const auto& a, const auto& b) {
-    return a.first > b.first || (a.first == b.first && a.second < b.second);
-  };
   const size_t first = std::min(kFirst, candidates_.size());
   std::partial_sort(candidates_.begin(), candidates_.begin() + static_cast<ptrdiff_t>(first),
                     candidates_.end(), by_logit);
@@ -114,7 +125,7 @@ int32_t Sampler::best_allowed(const float* logits) {
   int32_t best = -1;
   for (size_t k = first; k < candidates_.size(); ++k) {
     const auto& c = candidates_[k];
-    const bool better = best < 0 || by_logit(c, std::pair<float, int32_t>(logits[best], best));
+    const bool better = best < 0 || by_logit(c, {logits[best], best});
     if (better && constraint_->allows(c.second)) best = c.second;
   }
   return best >= 0 ? best : candidates_.front().second;
@@ -123,9 +134,6 @@ int32_t Sampler::best_allowed(const float* logits) {
 int32_t Sampler::draw(const float* logits) {
   candidates_.clear();
   for (int32_t i = 0; i < n_vocab_; ++i) candidates_.emplace_back(logits[i], i);
-  auto by_logit = [](const auto& a, const auto& b) {
-    return a.first > b.first || (a.first == b.first && a.second < b.second);
-  };
   size_t keep = candidates_.size();
   if (config_.top_k > 0 && static_cast<size_t>(config_.top_k) < keep) {
     keep = static_cast<size_t>(config_.top_k);

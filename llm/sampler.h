@@ -61,7 +61,7 @@ class Sampler {
   void accept(int32_t token);
   void reset();  // forget history (the RNG keeps its state)
   // nullptr: none. The constraint must outlive its use here.
-  void set_constraint(TokenConstraint* constraint) { constraint_ = constraint; }
+  void set_constraint(TokenConstraint* constraint);
   TokenConstraint* constraint() const { return constraint_; }
   const SamplerConfig& config() const { return config_; }
 

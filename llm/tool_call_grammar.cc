@@ -215,18 +215,16 @@ class Parser {
     }
     if ((r = literal("{")) != Step::kOk || (r = ws()) != Step::kOk) return r;
     std::vector<bool> given(tool.parameters.size(), false);
-    auto all_required = [&] {
+    // `}` ends the arguments once every required one is given.
+    auto close = [&] {
       for (size_t k = 0; k < given.size(); ++k) {
-        if (tool.parameters[k].required && !given[k]) return false;
+        if (tool.parameters[k].required && !given[k]) return Step::kBad;
       }
-      return true;
-    };
-    if (end()) return Step::kMore;
-    if (s_[i_] == '}') {
-      if (!all_required()) return Step::kBad;
       ++i_;
       return Step::kOk;
-    }
+    };
+    if (end()) return Step::kMore;
+    if (s_[i_] == '}') return close();
     while (true) {
       std::vector<std::string_view> keys;
       for (size_t k = 0; k < given.size(); ++k) {
@@ -241,11 +239,7 @@ class Parser {
           (r = ws()) != Step::kOk)
         return r;
       if (end()) return Step::kMore;
-      if (s_[i_] == '}') {
-        if (!all_required()) return Step::kBad;
-        ++i_;
-        return Step::kOk;
-      }
+      if (s_[i_] == '}') return close();
       if (s_[i_] != ',' || std::find(given.begin(), given.end(), false) == given.end()) return Step::kBad;
       ++i_;
       if ((r = ws()) != Step::kOk) return r;
