@@ -10,12 +10,16 @@
 // Special cases: depthwise 1-D and 2-D convolutions (one input and one output channel per group,
 // as in Zipformer's convolution modules) run a direct loop per channel; convolutions with constant
 // weights and few output positions (streaming chunks) multiply by weights packed at load
-// (packed_gemm.h) instead of calling BLAS per group.
+// (packed_gemm.h) instead of calling BLAS per group; 1-D convolutions with constant weights, unit
+// stride and long outputs (vocoders) run the direct kernel of conv1d_direct.h on a zero-padded
+// copy of the input, with no column matrix.
+#include <cstdlib>
 #include <optional>
 #include <string>
 
 #include "kernels/gemm.h"
 #include "kernels/kernel_table.h"
+#include "kernels/onnx/conv1d_direct.h"
 #include "kernels/onnx/ops_util.h"
 #include "kernels/onnx/packed_gemm.h"
 
@@ -190,20 +194,33 @@ const float* transpose_weights(const float* src, int64_t rows, int64_t cols, flo
 class Conv final : public OpKernel {
  public:
   explicit Conv(const NodeInfo& node) : attrs_(node), leaky_(node.fused_input_leaky_relu()) {
-    // Constant weights are transposed once per group for the small-output path.
+    // Constant weights are packed once per group: as panels for the few-output product, and
+    // for 1-D convolutions with unit stride also for the direct long-signal kernel. Depthwise
+    // convolutions (their own loop) keep a transposed copy only for the dot-product path.
     const Value* w = node.constant_input(1);
     if (w != nullptr && w->type == ElemType::kFloat && w->shape.rank() >= 3 &&
         w->shape[0] % attrs_.group == 0) {
       const int64_t mg = w->shape[0] / attrs_.group, rows = w->element_count() / w->shape[0];
-      packed_.resize(static_cast<size_t>(w->element_count()));
-      for (int64_t grp = 0; grp < attrs_.group; ++grp) {
-        transpose_weights(w->data<float>() + grp * mg * rows, mg, rows,
-                          packed_.data() + grp * rows * mg);
-      }
-      if (!(w->shape[1] == 1 && mg == 1)) {  // depthwise convolutions do not use them
+      const float* pw = w->data<float>();
+      if (w->shape[1] == 1 && mg == 1) {
+        packed_.resize(static_cast<size_t>(w->element_count()));
+        for (int64_t grp = 0; grp < attrs_.group; ++grp) {
+          transpose_weights(pw + grp * mg * rows, mg, rows, packed_.data() + grp * rows * mg);
+        }
+      } else {
         panels_.resize(static_cast<size_t>(attrs_.group));
         for (int64_t grp = 0; grp < attrs_.group; ++grp) {
-          panels_[grp].pack(w->data<float>() + grp * mg * rows, rows, mg, /*transposed=*/true);
+          panels_[grp].pack(pw + grp * mg * rows, rows, mg, /*transposed=*/true);
+        }
+        // PARLEY_ONNX_NO_DIRECT_CONV=1 keeps the im2col + GEMM path (A/B benchmarks).
+        static const bool no_direct = std::getenv("PARLEY_ONNX_NO_DIRECT_CONV") != nullptr;
+        const bool unit_stride = attrs_.strides.empty() ||
+                                 (attrs_.strides.size() == 1 && attrs_.strides[0] == 1);
+        if (w->shape.rank() == 3 && unit_stride && !no_direct) {
+          direct_.resize(static_cast<size_t>(attrs_.group));
+          for (int64_t grp = 0; grp < attrs_.group; ++grp) {
+            direct_[grp].pack(pw + grp * mg * rows, mg, w->shape[1], w->shape[2]);
+          }
         }
       }
     }
@@ -255,6 +272,12 @@ class Conv final : public OpKernel {
                g.pad_end[d] == 0;
     }
     const bool packed = !panels_.empty() && panels_[0].k() == cg * K && panels_[0].n() == mg;
+    if (g.spatial == 1 && g.stride[0] == 1 && out_size > kPackedOutput && !direct_.empty() &&
+        direct_[0].channels() == cg && direct_[0].kernel() == K && direct_[0].maps() == mg) {
+      run_direct_1d(ctx, g, batch, channels, maps, x.data<float>(), y.mutable_data<float>(),
+                    bias != nullptr ? bias->data<float>() : nullptr);
+      return;
+    }
     // Large 1-D convolutions build their column matrix in chunks of output positions that stay
     // in cache (Piper's decoder: 512 channels x 11 taps x 60k samples would be 1.3 GB at once).
     const int64_t chunk_target = (1 << 19) / std::max<int64_t>(1, cg * K) / 64 * 64;
@@ -435,8 +458,48 @@ class Conv final : public OpKernel {
         std::max<int64_t>(1, 8192 / std::max<int64_t>(1, out_size * kernel)));
   }
 
+  // 1-D, unit stride, constant weights, long output: each group's input is copied once into a
+  // zero-padded buffer (through the fused LeakyRelu, if any) and convolved directly
+  // (conv1d_direct.h), with no im2col matrix.
+  void run_direct_1d(OpContext& ctx, const ConvGeometry& g, int64_t batch, int64_t channels,
+                     int64_t maps, const float* px, float* py, const float* pb) const {
+    const int64_t groups = attrs_.group, cg = channels / groups, mg = maps / groups;
+    const int64_t in = g.in[0], out = g.out[0], pad = g.pad_begin[0];
+    const int64_t width = in + pad + g.pad_end[0];  // = out + (K - 1) * dilation
+    float* xp = ctx.scratch<float>(static_cast<size_t>(cg * width));
+    const std::optional<float> leaky = leaky_;
+    for (int64_t n = 0; n < batch; ++n) {
+      for (int64_t grp = 0; grp < groups; ++grp) {
+        const float* xg = px + (n * channels + grp * cg) * in;
+        ctx.pool().parallel_for(
+            cg,
+            [&](int64_t begin, int64_t end, int) {
+              for (int64_t c = begin; c < end; ++c) {
+                float* row = xp + c * width;
+                const float* src = xg + c * in;
+                std::fill(row, row + pad, 0.0f);
+                if (leaky.has_value()) {
+                  const float alpha = *leaky;
+                  for (int64_t i = 0; i < in; ++i)
+                    row[pad + i] = src[i] >= 0.0f ? src[i] : alpha * src[i];
+                } else {
+                  std::copy(src, src + in, row + pad);
+                }
+                std::fill(row + pad + in, row + width, 0.0f);
+              }
+            },
+            std::max<int64_t>(1, 65536 / std::max<int64_t>(1, width)));
+        conv1d_direct(direct_[grp],
+                      {xp, width, g.dilation[0], out, py + (n * maps + grp * mg) * out, out,
+                       pb != nullptr ? pb + grp * mg : nullptr},
+                      &ctx.pool());
+      }
+    }
+  }
+
   ConvAttributes attrs_;
-  std::vector<float> packed_;  // constant W as [group][cg * K][mg], or empty
+  std::vector<PackedConvWeights> direct_;  // constant W per group for conv1d_direct, or empty
+  std::vector<float> packed_;  // constant depthwise W as [group][K][1], or empty
   std::vector<PackedMatrix> panels_;  // constant Wᵀ per group for packed_gemm, or empty
   std::optional<float> leaky_;         // alpha of a fused LeakyRelu on X (graph_builder.cc)
 };

@@ -1,6 +1,9 @@
 // Op behaviour the ONNX node tests do not pin down: the seeding contract and the statistics of
 // RandomNormalLike / RandomUniformLike (Piper's noise), and robustness on inputs where C++ would
-// trap or be undefined (integer division and modulo by zero, out-of-range float -> int8 casts).
+// trap or be undefined (integer division and modulo by zero, out-of-range float -> int8 casts),
+// and 1-D Conv with constant weights over input lengths that take each of its paths (few outputs:
+// dot products or packed panels; long outputs: the direct kernel of conv1d_direct.h), with a
+// fused LeakyRelu producer, dilation, asymmetric pads and groups.
 // Models: tests/onnx/data/ops/*.onnx, one node each (make_models.py).
 #include <gtest/gtest.h>
 
@@ -132,6 +135,64 @@ TEST(Cast, FloatToInt8TruncatesAndSaturates) {
   ASSERT_EQ(out[0].type, ElemType::kInt8);
   const int8_t* q = out[0].data<int8_t>();
   EXPECT_EQ(std::vector<int8_t>(q, q + 6), (std::vector<int8_t>{1, -1, 127, -128, 0, 127}));
+}
+
+// The weights make_models.py writes: scale * sin(0.37 i + phase), as float.
+std::vector<float> conv_weights(int64_t n, double scale, double phase) {
+  std::vector<float> w(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) {
+    w[i] = static_cast<float>(scale * std::sin(0.37 * static_cast<double>(i) + phase));
+  }
+  return w;
+}
+
+struct Conv1dSpec {
+  const char* name;
+  int64_t channels, maps, kernel, group, dilation, pad_begin, pad_end;
+  bool leaky;
+};
+
+void check_conv1d(const Conv1dSpec& c, int64_t t, int threads) {
+  const int64_t cg = c.channels / c.group, mg = c.maps / c.group;
+  const std::vector<float> w = conv_weights(c.maps * cg * c.kernel, 0.5, 0.1);
+  const std::vector<float> b = conv_weights(c.maps, 0.1, 1.0);
+  std::vector<float> x(static_cast<size_t>(c.channels * t));
+  for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(std::cos(0.13 * i) * 2.0);
+  kernels::ThreadPool pool(threads);
+  Session session(load(c.name), pool);
+  const std::vector<Value> out =
+      session.run({{"x", Value{ElemType::kFloat, Shape{1, c.channels, t}, x.data()}}});
+  const int64_t u = t + c.pad_begin + c.pad_end - (c.kernel - 1) * c.dilation;
+  ASSERT_EQ(out[0].shape, (Shape{1, c.maps, u})) << c.name << " t=" << t;
+  const float* y = out[0].data<float>();
+  for (int64_t m = 0; m < c.maps; ++m) {
+    const int64_t grp = m / mg;
+    for (int64_t o = 0; o < u; ++o) {
+      double e = b[m];
+      for (int64_t ci = 0; ci < cg; ++ci) {
+        for (int64_t k = 0; k < c.kernel; ++k) {
+          const int64_t i = o + k * c.dilation - c.pad_begin;
+          if (i < 0 || i >= t) continue;
+          double v = x[(grp * cg + ci) * t + i];
+          if (c.leaky && v < 0) v *= 0.1;
+          e += static_cast<double>(w[(m * cg + ci) * c.kernel + k]) * v;
+        }
+      }
+      ASSERT_NEAR(y[m * u + o], e, 1e-4 * (1.0 + std::fabs(e)))
+          << c.name << " t=" << t << " threads=" << threads << " at (" << m << ", " << o << ")";
+    }
+  }
+}
+
+TEST(Conv1d, EveryPathMatchesTheDefinition) {
+  const Conv1dSpec specs[] = {{"conv1d_leaky_dilated", 6, 10, 5, 1, 3, 6, 5, true},
+                              {"conv1d_grouped", 6, 8, 3, 2, 1, 1, 1, false}};
+  for (const Conv1dSpec& spec : specs) {
+    // 8 -> few outputs, 40 -> packed panels, 301 and 2000 -> the direct kernel (with a tail).
+    for (int64_t t : {8, 40, 301, 2000}) {
+      for (int threads : {1, 2}) check_conv1d(spec, t, threads);
+    }
+  }
 }
 
 }  // namespace

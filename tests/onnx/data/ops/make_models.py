@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Generates the one-node models of tests/onnx/ops_behaviour_test.cc (no reference outputs: the
 test computes its expectations from the operator spec). Run with /usr/bin/python3 (python3-onnx)."""
+import math
 import os
 
+import numpy as np
 import onnx
 from onnx import helper, TensorProto
 
@@ -31,3 +33,36 @@ save("div_int32", helper.make_node("Div", ["a", "b"], ["c"]), [a, b], [c])
 save("mod_int32", helper.make_node("Mod", ["a", "b"], ["c"]), [a, b], [c])
 save("cast_float_to_int8", helper.make_node("Cast", ["x"], ["q"], to=I8), [x],
      [helper.make_tensor_value_info("q", I8, ["n"])])
+
+
+def conv_weights(n, scale, phase):
+    """Deterministic weights the test recomputes: scale * sin(0.37 i + phase), float32."""
+    return [float(np.float32(scale * math.sin(0.37 * i + phase))) for i in range(n)]
+
+
+def save_conv1d(name, channels, maps, kernel, group, dilation, pads, leaky):
+    """X [1, channels, t] -> (LeakyRelu 0.1) -> Conv with constant W [maps, channels/group, kernel]
+    and B: the long-output path (conv1d_direct.h) and the short ones, per input length."""
+    w = helper.make_tensor("w", F, [maps, channels // group, kernel],
+                           conv_weights(maps * channels // group * kernel, 0.5, 0.1))
+    bias = helper.make_tensor("b", F, [maps], conv_weights(maps, 0.1, 1.0))
+    nodes = []
+    conv_in = "x"
+    if leaky:
+        nodes.append(helper.make_node("LeakyRelu", ["x"], ["a"], alpha=0.1))
+        conv_in = "a"
+    nodes.append(helper.make_node("Conv", [conv_in, "w", "b"], ["y"], group=group,
+                                  dilations=[dilation], pads=pads, kernel_shape=[kernel]))
+    graph = helper.make_graph(nodes, name, [helper.make_tensor_value_info("x", F, [1, channels, "t"])],
+                              [helper.make_tensor_value_info("y", F, [1, maps, "u"])],
+                              initializer=[w, bias])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    onnx.save(model, os.path.join(HERE, name + ".onnx"))
+
+
+save_conv1d("conv1d_leaky_dilated", channels=6, maps=10, kernel=5, group=1, dilation=3,
+            pads=[6, 5], leaky=True)
+save_conv1d("conv1d_grouped", channels=6, maps=8, kernel=3, group=2, dilation=1, pads=[1, 1],
+            leaky=False)
