@@ -105,6 +105,7 @@ void piper_shapes(benchmark::internal::Benchmark* b) {
   b->Args({64, 64, 7, 3, 8128});     // decoder, second stage
   b->Args({64, 64, 3, 1, 8128});
   b->Args({32, 32, 7, 5, 32512});    // decoder, last stage
+  b->Args({32, 32, 7, 12, 32512});
   b->Args({32, 32, 3, 1, 32512});
   b->Args({32, 1, 7, 1, 32512});     // conv_post
   b->Unit(benchmark::kMillisecond);

@@ -385,9 +385,11 @@ class GraphBuilder {
     }
   }
 
-  // LeakyRelu -> Conv where the Conv is the LeakyRelu's only reader (HiFi-GAN's residual blocks
-  // in Piper): the Conv reads the LeakyRelu's input and applies it while building its column
-  // matrix, which saves a full pass over large tensors. Same arithmetic as the unfused pair.
+  // LeakyRelu -> Conv where every reader of the LeakyRelu is a Conv reading it as its input X
+  // (HiFi-GAN's residual blocks in Piper; the exporter shares one LeakyRelu among the first
+  // convolutions of three residual blocks): each Conv reads the LeakyRelu's input and applies it
+  // while copying its input (the padded copy of the direct path, or its column matrix), which
+  // saves a full pass over large tensors. Same arithmetic as the unfused graph.
   void fuse_leaky_relu_into_conv() {
     if (!missing_.empty() || !model_.fold_constants) return;
     static const bool disabled = std::getenv("PARLEY_ONNX_NO_FUSION") != nullptr;
@@ -408,25 +410,29 @@ class GraphBuilder {
         continue;
       }
       const int out = relu.outputs[0];
-      if (readers[out] != 1 || g.slots[out].is_graph_output) continue;
-      for (size_t j = i + 1; j < g.nodes.size(); ++j) {
-        detail::NodeState& conv = *g.nodes[j];
-        const bool reads = std::find(conv.inputs.begin(), conv.inputs.end(), out) !=
-                               conv.inputs.end() ||
-                           std::find(conv.implicit_inputs.begin(), conv.implicit_inputs.end(),
-                                     out) != conv.implicit_inputs.end();
-        if (!reads) continue;
-        if (conv.proto->op_type() == "Conv" && conv.domain.empty() && conv.inputs[0] == out &&
-            !conv.input_leaky_relu.has_value()) {
-          conv.input_leaky_relu = NodeInfo(relu).attr_float("alpha", 0.01f);
-          conv.inputs[0] = relu.inputs[0];
-          const OpRegistration* reg =
-              model_.registry->find(conv.domain, conv.proto->op_type(), conv.opset);
-          conv.kernel = reg->factory(NodeInfo(conv));
-          fused[i] = true;
-        }
-        break;
+      if (readers[out] < 1 || g.slots[out].is_graph_output) continue;
+      std::vector<detail::NodeState*> convs;
+      bool all_convs = true;
+      for (size_t j = i + 1; j < g.nodes.size() && all_convs; ++j) {
+        detail::NodeState& node = *g.nodes[j];
+        const auto uses = std::count(node.inputs.begin(), node.inputs.end(), out) +
+                          std::count(node.implicit_inputs.begin(), node.implicit_inputs.end(), out);
+        if (uses == 0) continue;
+        const std::string& type = node.proto->op_type();
+        all_convs = type == "Conv" && node.domain.empty() &&
+                    uses == 1 && node.inputs[0] == out && !node.input_leaky_relu.has_value();
+        if (all_convs) convs.push_back(&node);
       }
+      if (!all_convs || static_cast<int>(convs.size()) != readers[out]) continue;
+      const float alpha = NodeInfo(relu).attr_float("alpha", 0.01f);
+      for (detail::NodeState* conv : convs) {
+        conv->input_leaky_relu = alpha;
+        conv->inputs[0] = relu.inputs[0];
+        const OpRegistration* reg =
+            model_.registry->find(conv->domain, conv->proto->op_type(), conv->opset);
+        conv->kernel = reg->factory(NodeInfo(*conv));
+      }
+      fused[i] = true;
     }
     std::vector<std::unique_ptr<detail::NodeState>> kept;
     for (size_t i = 0; i < g.nodes.size(); ++i) {

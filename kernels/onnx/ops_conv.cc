@@ -191,6 +191,24 @@ const float* transpose_weights(const float* src, int64_t rows, int64_t cols, flo
   return dst;
 }
 
+// row[0, pad) = 0, row[pad, pad + n) = src (through LeakyRelu(*leaky) if set), then zeros up
+// to width. Written so the compiler vectorizes both copies.
+void pad_row(const float* __restrict src, int64_t n, int64_t pad, int64_t width,
+             const std::optional<float>& leaky, float* __restrict row) {
+  std::fill(row, row + pad, 0.0f);
+  float* __restrict dst = row + pad;
+  if (leaky.has_value()) {
+    const float alpha = *leaky;
+    for (int64_t i = 0; i < n; ++i) {
+      const float v = src[i];
+      dst[i] = v >= 0.0f ? v : alpha * v;
+    }
+  } else {
+    for (int64_t i = 0; i < n; ++i) dst[i] = src[i];
+  }
+  std::fill(row + pad + n, row + width, 0.0f);
+}
+
 class Conv final : public OpKernel {
  public:
   explicit Conv(const NodeInfo& node) : attrs_(node), leaky_(node.fused_input_leaky_relu()) {
@@ -458,39 +476,33 @@ class Conv final : public OpKernel {
         std::max<int64_t>(1, 8192 / std::max<int64_t>(1, out_size * kernel)));
   }
 
-  // 1-D, unit stride, constant weights, long output: each group's input is copied once into a
-  // zero-padded buffer (through the fused LeakyRelu, if any) and convolved directly
-  // (conv1d_direct.h), with no im2col matrix.
+  // 1-D, unit stride, constant weights, long output: convolved directly (conv1d_direct.h), with
+  // no im2col matrix. The input is read in place when it needs no padding and no activation;
+  // otherwise each group's channels are copied once into a zero-padded buffer, through the fused
+  // LeakyRelu if any.
   void run_direct_1d(OpContext& ctx, const ConvGeometry& g, int64_t batch, int64_t channels,
                      int64_t maps, const float* px, float* py, const float* pb) const {
     const int64_t groups = attrs_.group, cg = channels / groups, mg = maps / groups;
     const int64_t in = g.in[0], out = g.out[0], pad = g.pad_begin[0];
     const int64_t width = in + pad + g.pad_end[0];  // = out + (K - 1) * dilation
-    float* xp = ctx.scratch<float>(static_cast<size_t>(cg * width));
-    const std::optional<float> leaky = leaky_;
+    const bool in_place = width == in && !leaky_.has_value();
+    float* xp = in_place ? nullptr : ctx.scratch<float>(static_cast<size_t>(cg * width));
     for (int64_t n = 0; n < batch; ++n) {
       for (int64_t grp = 0; grp < groups; ++grp) {
         const float* xg = px + (n * channels + grp * cg) * in;
-        ctx.pool().parallel_for(
-            cg,
-            [&](int64_t begin, int64_t end, int) {
-              for (int64_t c = begin; c < end; ++c) {
-                float* row = xp + c * width;
-                const float* src = xg + c * in;
-                std::fill(row, row + pad, 0.0f);
-                if (leaky.has_value()) {
-                  const float alpha = *leaky;
-                  for (int64_t i = 0; i < in; ++i)
-                    row[pad + i] = src[i] >= 0.0f ? src[i] : alpha * src[i];
-                } else {
-                  std::copy(src, src + in, row + pad);
+        if (!in_place) {
+          ctx.pool().parallel_for(
+              cg,
+              [&](int64_t begin, int64_t end, int) {
+                for (int64_t c = begin; c < end; ++c) {
+                  pad_row(xg + c * in, in, pad, width, leaky_, xp + c * width);
                 }
-                std::fill(row + pad + in, row + width, 0.0f);
-              }
-            },
-            std::max<int64_t>(1, 65536 / std::max<int64_t>(1, width)));
+              },
+              std::max<int64_t>(1, 65536 / std::max<int64_t>(1, width)));
+        }
         conv1d_direct(direct_[grp],
-                      {xp, width, g.dilation[0], out, py + (n * maps + grp * mg) * out, out,
+                      {in_place ? xg : xp, width, g.dilation[0], out,
+                       py + (n * maps + grp * mg) * out, out,
                        pb != nullptr ? pb + grp * mg : nullptr},
                       &ctx.pool());
       }

@@ -195,5 +195,45 @@ TEST(Conv1d, EveryPathMatchesTheDefinition) {
   }
 }
 
+// y[m, t] = conv(a, w1; pads 1) + conv(a, w2; dilation 2, pads 4) (+ mean over channels of a)
+// with a = LeakyRelu(x, 0.2) read by both Convs (fused into each) and, in the second model, also
+// by a ReduceMean (not fused: it stays a node).
+TEST(Conv1d, SharedLeakyReluFusedIntoEveryConvReaderKeepsTheDefinition) {
+  const std::vector<float> w1 = conv_weights(36, 0.5, 0.1), w2 = conv_weights(60, 0.5, 2.0);
+  for (const bool with_mean : {false, true}) {
+    for (int64_t t : {10, 100, 700}) {
+      std::vector<float> x(static_cast<size_t>(3 * t));
+      for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(std::sin(0.7 * i) * 1.5);
+      std::vector<double> a(x.size());
+      for (size_t i = 0; i < x.size(); ++i) a[i] = x[i] >= 0 ? x[i] : 0.2 * x[i];
+      kernels::ThreadPool pool(2);
+      Session session(load(with_mean ? "conv1d_shared_leaky_and_mean" : "conv1d_shared_leaky"),
+                      pool);
+      const std::vector<Value> out =
+          session.run({{"x", Value{ElemType::kFloat, Shape{1, 3, t}, x.data()}}});
+      ASSERT_EQ(out[0].shape, (Shape{1, 4, t}));
+      const float* y = out[0].data<float>();
+      for (int64_t m = 0; m < 4; ++m) {
+        for (int64_t o = 0; o < t; ++o) {
+          double e = 0;
+          for (int64_t c = 0; c < 3; ++c) {
+            for (int64_t k = 0; k < 3; ++k) {
+              const int64_t i = o + k - 1;
+              if (i >= 0 && i < t) e += static_cast<double>(w1[(m * 3 + c) * 3 + k]) * a[c * t + i];
+            }
+            for (int64_t k = 0; k < 5; ++k) {
+              const int64_t i = o + 2 * k - 4;
+              if (i >= 0 && i < t) e += static_cast<double>(w2[(m * 3 + c) * 5 + k]) * a[c * t + i];
+            }
+          }
+          if (with_mean) e += (a[o] + a[t + o] + a[2 * t + o]) / 3.0;
+          ASSERT_NEAR(y[m * t + o], e, 1e-4 * (1.0 + std::fabs(e)))
+              << "t=" << t << " mean=" << with_mean << " at (" << m << ", " << o << ")";
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace parley::onnx

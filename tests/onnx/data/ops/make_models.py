@@ -66,3 +66,26 @@ save_conv1d("conv1d_leaky_dilated", channels=6, maps=10, kernel=5, group=1, dila
             pads=[6, 5], leaky=True)
 save_conv1d("conv1d_grouped", channels=6, maps=8, kernel=3, group=2, dilation=1, pads=[1, 1],
             leaky=False)
+
+# One LeakyRelu read by two Convs (as Piper's exporter shares one among three residual blocks)
+# and, in the second model, also by a ReduceMean (so it must stay a node of its own).
+for name, extra_reader in (("conv1d_shared_leaky", False), ("conv1d_shared_leaky_and_mean", True)):
+    w1 = helper.make_tensor("w1", F, [4, 3, 3], conv_weights(36, 0.5, 0.1))
+    w2 = helper.make_tensor("w2", F, [4, 3, 5], conv_weights(60, 0.5, 2.0))
+    nodes = [helper.make_node("LeakyRelu", ["x"], ["a"], alpha=0.2),
+             helper.make_node("Conv", ["a", "w1"], ["c1"], pads=[1, 1], kernel_shape=[3]),
+             helper.make_node("Conv", ["a", "w2"], ["c2"], pads=[4, 4], dilations=[2],
+                              kernel_shape=[5])]
+    if extra_reader:
+        nodes += [helper.make_node("Add", ["c1", "c2"], ["s"]),
+                  helper.make_node("ReduceMean", ["a"], ["r"], axes=[1], keepdims=1),
+                  helper.make_node("Add", ["s", "r"], ["y"])]
+    else:
+        nodes.append(helper.make_node("Add", ["c1", "c2"], ["y"]))
+    graph = helper.make_graph(nodes, name, [helper.make_tensor_value_info("x", F, [1, 3, "t"])],
+                              [helper.make_tensor_value_info("y", F, [1, 4, "t"])],
+                              initializer=[w1, w2])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    onnx.save(model, os.path.join(HERE, name + ".onnx"))
