@@ -424,6 +424,22 @@ class Conv final : public OpKernel {
   }
 
  private:
+  // Longest padded row the 1-D depthwise fast path keeps on the stack (16 KiB).
+  static constexpr int64_t kDepthwiseRow = 4096;
+
+  // y[o] = bias + sum over k of w[k] * xp[o + k * dil], o < out (xp padded, no bounds checks).
+  static void depthwise_row_1d(const float* __restrict xp, const float* __restrict w,
+                               int64_t kernel, int64_t dil, float bias, int64_t out,
+                               float* __restrict y) {
+    for (int64_t o = 0; o < out; ++o) y[o] = 0.0f;
+    for (int64_t k = 0; k < kernel; ++k) {
+      const float wk = w[k];
+      const float* __restrict xs = xp + k * dil;
+      for (int64_t o = 0; o < out; ++o) y[o] += wk * xs[o];
+    }
+    for (int64_t o = 0; o < out; ++o) y[o] += bias;
+  }
+
   // Depthwise 1-D or 2-D convolution: one input and one output channel per group. Each row r of
   // the [batch * maps, spatial] input is convolved with its own kernel w[r % maps]:
   // y[r, oh, ow] = sum_{kh, kw} w[kh, kw] * x[r, ih, iw] + bias (zero outside the input).
@@ -437,6 +453,24 @@ class Conv final : public OpKernel {
     const int64_t in_w = g.in[s], out_w = g.out[s], k_w = g.kernel[s];
     const int64_t st = g.stride[s], dil = g.dilation[s], pad = g.pad_begin[s];
     const int64_t in_size = in_h * in_w, out_size = out_h * out_w, kernel = k_h * k_w;
+    const int64_t width = in_w + pad + g.pad_end[s];  // a padded input row
+    if (!two_d && st == 1 && width <= kDepthwiseRow) {
+      // 1-D, unit stride (Zipformer's convolution modules on streaming chunks): each row is
+      // copied into a zero-padded stack buffer, then y[o] = b + sum_k w[k] * xp[o + k * dil]
+      // runs without bounds checks, vectorized over o.
+      ctx.pool().parallel_for(
+          rows,
+          [&](int64_t begin, int64_t end, int) {
+            alignas(64) float xp[kDepthwiseRow];
+            for (int64_t r = begin; r < end; ++r) {
+              pad_row(px + r * in_w, in_w, pad, width, std::nullopt, xp);
+              depthwise_row_1d(xp, pw + (r % maps) * k_w, k_w, dil,
+                               pb != nullptr ? pb[r % maps] : 0.0f, out_w, py + r * out_w);
+            }
+          },
+          std::max<int64_t>(1, 8192 / std::max<int64_t>(1, out_w * k_w)));
+      return;
+    }
     ctx.pool().parallel_for(
         rows,
         [&](int64_t begin, int64_t end, int) {

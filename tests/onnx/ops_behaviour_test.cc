@@ -2,8 +2,8 @@
 // RandomNormalLike / RandomUniformLike (Piper's noise), and robustness on inputs where C++ would
 // trap or be undefined (integer division and modulo by zero, out-of-range float -> int8 casts),
 // and 1-D Conv with constant weights over input lengths that take each of its paths (few outputs:
-// dot products or packed panels; long outputs: the direct kernel of conv1d_direct.h), with a
-// fused LeakyRelu producer, dilation, asymmetric pads and groups.
+// dot products or packed panels; long outputs: the direct kernel of conv1d_direct.h; depthwise:
+// a padded-row loop), with a fused LeakyRelu producer, dilation, asymmetric pads and groups.
 // Models: tests/onnx/data/ops/*.onnx, one node each (make_models.py).
 #include <gtest/gtest.h>
 
@@ -186,10 +186,12 @@ void check_conv1d(const Conv1dSpec& c, int64_t t, int threads) {
 
 TEST(Conv1d, EveryPathMatchesTheDefinition) {
   const Conv1dSpec specs[] = {{"conv1d_leaky_dilated", 6, 10, 5, 1, 3, 6, 5, true},
-                              {"conv1d_grouped", 6, 8, 3, 2, 1, 1, 1, false}};
+                              {"conv1d_grouped", 6, 8, 3, 2, 1, 1, 1, false},
+                              {"conv1d_depthwise", 6, 6, 5, 6, 2, 4, 3, false}};
   for (const Conv1dSpec& spec : specs) {
-    // 8 -> few outputs, 40 -> packed panels, 301 and 2000 -> the direct kernel (with a tail).
-    for (int64_t t : {8, 40, 301, 2000}) {
+    // 8 -> few outputs, 40 -> packed panels, 301 and 2000 -> the direct kernel (with a tail);
+    // depthwise: the padded-row loop up to 4,096 samples, the bounds-checked loop past it.
+    for (int64_t t : {8, 40, 301, 2000, 5000}) {
       for (int threads : {1, 2}) check_conv1d(spec, t, threads);
     }
   }

@@ -66,6 +66,8 @@ save_conv1d("conv1d_leaky_dilated", channels=6, maps=10, kernel=5, group=1, dila
             pads=[6, 5], leaky=True)
 save_conv1d("conv1d_grouped", channels=6, maps=8, kernel=3, group=2, dilation=1, pads=[1, 1],
             leaky=False)
+save_conv1d("conv1d_depthwise", channels=6, maps=6, kernel=5, group=6, dilation=2, pads=[4, 3],
+            leaky=False)
 
 # One LeakyRelu read by two Convs (as Piper's exporter shares one among three residual blocks)
 # and, in the second model, also by a ReduceMean (so it must stay a node of its own).
