@@ -35,6 +35,7 @@ void bench_llm(const BenchOptions& o) {
   auto model = llm::Model::load(o.model_path);
   const int threads = o.threads > 0 ? o.threads : kernels::ThreadPool::default_thread_count();
   kernels::ThreadPool pool(threads);
+  kernels::set_blas_thread_count(threads);  // f32 prefill products go through OpenBLAS
   llm::SessionConfig config;
   config.context_length = o.prompt_tokens + o.gen_tokens + 1;
   config.max_batch = std::min(o.prompt_tokens, 512);

@@ -1,8 +1,10 @@
 // parley — offline voice assistant. `parley --help` lists the subcommands.
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 
 #include "assistant/commands.h"
+#include "kernels/gemm.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"parley — an offline voice assistant for appliances (speech in, speech out, local LLM)"};
@@ -25,6 +27,14 @@ int main(int argc, char** argv) {
   parley::assistant::add_models_command(app);
   parley::assistant::add_serve_command(app);
   parley::assistant::add_listen_command(app);
+  // OpenBLAS starts one worker per core, and idle workers spin for a while after each product.
+  // The engines parallelize with their own thread pools, so those workers only compete with
+  // them (a 1-thread streaming decode spent 4.5 s of system time in spinning OpenBLAS workers
+  // beside 5 s of work). OpenBLAS runs on the calling thread unless the user sizes it
+  // (OPENBLAS_NUM_THREADS) or a command sizes it to its --threads (bench onnx, bench llm).
+  if (std::getenv("OPENBLAS_NUM_THREADS") == nullptr && std::getenv("OMP_NUM_THREADS") == nullptr) {
+    parley::kernels::set_blas_thread_count(1);
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
