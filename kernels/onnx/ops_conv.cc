@@ -424,20 +424,28 @@ class Conv final : public OpKernel {
   }
 
  private:
-  // Longest padded row the 1-D depthwise fast path keeps on the stack (16 KiB).
-  static constexpr int64_t kDepthwiseRow = 4096;
+  // Largest padded plane the unit-stride depthwise path keeps on the stack (16 KiB).
+  static constexpr int64_t kDepthwisePlane = 4096;
 
-  // y[o] = bias + sum over k of w[k] * xp[o + k * dil], o < out (xp padded, no bounds checks).
-  static void depthwise_row_1d(const float* __restrict xp, const float* __restrict w,
-                               int64_t kernel, int64_t dil, float bias, int64_t out,
-                               float* __restrict y) {
-    for (int64_t o = 0; o < out; ++o) y[o] = 0.0f;
-    for (int64_t k = 0; k < kernel; ++k) {
-      const float wk = w[k];
-      const float* __restrict xs = xp + k * dil;
-      for (int64_t o = 0; o < out; ++o) y[o] += wk * xs[o];
+  // y[oh, ow] = bias + sum over kh, then kw, of w[kh, kw] * xp[(oh + kh * dil_h) * width + ow +
+  // kw * dil] (xp padded, no bounds checks), for oh < out_h, ow < out_w.
+  static void depthwise_plane(const float* __restrict xp, int64_t width,
+                              const float* __restrict w, int64_t k_h, int64_t k_w, int64_t dil_h,
+                              int64_t dil, float bias, int64_t out_h, int64_t out_w,
+                              float* __restrict y) {
+    for (int64_t oh = 0; oh < out_h; ++oh) {
+      float* __restrict yrow = y + oh * out_w;
+      for (int64_t o = 0; o < out_w; ++o) yrow[o] = 0.0f;
+      for (int64_t kh = 0; kh < k_h; ++kh) {
+        const float* xrow = xp + (oh + kh * dil_h) * width;
+        for (int64_t kw = 0; kw < k_w; ++kw) {
+          const float wk = w[kh * k_w + kw];
+          const float* __restrict xs = xrow + kw * dil;
+          for (int64_t o = 0; o < out_w; ++o) yrow[o] += wk * xs[o];
+        }
+      }
+      for (int64_t o = 0; o < out_w; ++o) yrow[o] += bias;
     }
-    for (int64_t o = 0; o < out; ++o) y[o] += bias;
   }
 
   // Depthwise 1-D or 2-D convolution: one input and one output channel per group. Each row r of
@@ -454,21 +462,28 @@ class Conv final : public OpKernel {
     const int64_t st = g.stride[s], dil = g.dilation[s], pad = g.pad_begin[s];
     const int64_t in_size = in_h * in_w, out_size = out_h * out_w, kernel = k_h * k_w;
     const int64_t width = in_w + pad + g.pad_end[s];  // a padded input row
-    if (!two_d && st == 1 && width <= kDepthwiseRow) {
-      // 1-D, unit stride (Zipformer's convolution modules on streaming chunks): each row is
-      // copied into a zero-padded stack buffer, then y[o] = b + sum_k w[k] * xp[o + k * dil]
-      // runs without bounds checks, vectorized over o.
+    const int64_t height = two_d ? in_h + pad_h + g.pad_end[0] : 1;
+    if (st == 1 && st_h == 1 && height * width <= kDepthwisePlane) {
+      // Unit strides (Zipformer's convolution modules on streaming chunks, its ConvNeXt): each
+      // channel's plane is copied into a zero-padded stack buffer, then every output row sums
+      // w[kh, kw] * xp[oh + kh * dil_h, ow + kw * dil] without bounds checks, vectorized over ow.
       ctx.pool().parallel_for(
           rows,
           [&](int64_t begin, int64_t end, int) {
-            alignas(64) float xp[kDepthwiseRow];
+            alignas(64) float xp[kDepthwisePlane];
             for (int64_t r = begin; r < end; ++r) {
-              pad_row(px + r * in_w, in_w, pad, width, std::nullopt, xp);
-              depthwise_row_1d(xp, pw + (r % maps) * k_w, k_w, dil,
-                               pb != nullptr ? pb[r % maps] : 0.0f, out_w, py + r * out_w);
+              const float* x = px + r * in_size;
+              std::fill(xp, xp + pad_h * width, 0.0f);
+              for (int64_t ih = 0; ih < in_h; ++ih) {
+                pad_row(x + ih * in_w, in_w, pad, width, std::nullopt, xp + (pad_h + ih) * width);
+              }
+              std::fill(xp + (pad_h + in_h) * width, xp + height * width, 0.0f);
+              depthwise_plane(xp, width, pw + (r % maps) * kernel, k_h, k_w, dil_h, dil,
+                              pb != nullptr ? pb[r % maps] : 0.0f, out_h, out_w,
+                              py + r * out_size);
             }
           },
-          std::max<int64_t>(1, 8192 / std::max<int64_t>(1, out_w * k_w)));
+          std::max<int64_t>(1, 8192 / std::max<int64_t>(1, out_size * kernel)));
       return;
     }
     ctx.pool().parallel_for(

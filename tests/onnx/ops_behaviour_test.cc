@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <limits>
 #include <memory>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -231,6 +232,39 @@ TEST(Conv1d, SharedLeakyReluFusedIntoEveryConvReaderKeepsTheDefinition) {
           if (with_mean) e += (a[o] + a[t + o] + a[2 * t + o]) / 3.0;
           ASSERT_NEAR(y[m * t + o], e, 1e-4 * (1.0 + std::fabs(e)))
               << "t=" << t << " mean=" << with_mean << " at (" << m << ", " << o << ")";
+        }
+      }
+    }
+  }
+}
+
+// Depthwise 2-D: y[c, oh, ow] = b[c] + sum w[c, kh, kw] * x[c, oh + 2 kh - 2, ow + kw - 1] (zero
+// outside), on planes that take the padded-plane path (small) and the bounds-checked one (large).
+TEST(Conv2dDepthwise, MatchesTheDefinitionOnEitherPath) {
+  const std::vector<float> w = conv_weights(60, 0.5, 0.3), b = conv_weights(4, 0.1, 1.0);
+  for (const auto& [h, wd] : {std::pair<int64_t, int64_t>{1, 1}, {6, 9}, {22, 19}, {70, 80}}) {
+    std::vector<float> x(static_cast<size_t>(4 * h * wd));
+    for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(std::cos(0.31 * i));
+    kernels::ThreadPool pool(2);
+    Session session(load("conv2d_depthwise"), pool);
+    const std::vector<Value> out =
+        session.run({{"x", Value{ElemType::kFloat, Shape{1, 4, h, wd}, x.data()}}});
+    const int64_t oh_n = h + 3 - 4, ow_n = wd + 4 - 4;  // pads 2+1 and 1+3, extents 5 and 5
+    ASSERT_EQ(out[0].shape, (Shape{1, 4, oh_n, ow_n}));
+    const float* y = out[0].data<float>();
+    for (int64_t c = 0; c < 4; ++c) {
+      for (int64_t oh = 0; oh < oh_n; ++oh) {
+        for (int64_t ow = 0; ow < ow_n; ++ow) {
+          double e = b[c];
+          for (int64_t kh = 0; kh < 3; ++kh) {
+            for (int64_t kw = 0; kw < 5; ++kw) {
+              const int64_t ih = oh + 2 * kh - 2, iw = ow + kw - 1;
+              if (ih < 0 || ih >= h || iw < 0 || iw >= wd) continue;
+              e += static_cast<double>(w[(c * 3 + kh) * 5 + kw]) * x[(c * h + ih) * wd + iw];
+            }
+          }
+          ASSERT_NEAR(y[(c * oh_n + oh) * ow_n + ow], e, 1e-4 * (1.0 + std::fabs(e)))
+              << h << "x" << wd << " at (" << c << ", " << oh << ", " << ow << ")";
         }
       }
     }

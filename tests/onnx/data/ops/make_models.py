@@ -91,3 +91,17 @@ for name, extra_reader in (("conv1d_shared_leaky", False), ("conv1d_shared_leaky
     model.ir_version = 8
     onnx.checker.check_model(model)
     onnx.save(model, os.path.join(HERE, name + ".onnx"))
+
+# Depthwise 2-D Conv (as Zipformer's ConvNeXt): 4 channels, 3x5 kernel, dilations [2, 1],
+# asymmetric pads, unit strides.
+w = helper.make_tensor("w", F, [4, 1, 3, 5], conv_weights(60, 0.5, 0.3))
+b = helper.make_tensor("b", F, [4], conv_weights(4, 0.1, 1.0))
+graph = helper.make_graph(
+    [helper.make_node("Conv", ["x", "w", "b"], ["y"], group=4, dilations=[2, 1],
+                      pads=[2, 1, 1, 3], kernel_shape=[3, 5])],
+    "conv2d_depthwise", [helper.make_tensor_value_info("x", F, [1, 4, "h", "w"])],
+    [helper.make_tensor_value_info("y", F, [1, 4, "oh", "ow"])], initializer=[w, b])
+model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+model.ir_version = 8
+onnx.checker.check_model(model)
+onnx.save(model, os.path.join(HERE, "conv2d_depthwise.onnx"))
