@@ -5,11 +5,19 @@
 // audio_seconds, compute_seconds (best of the repetitions, model loading excluded, the first
 // repetition includes warm-up), rtf, ms_per_chunk (compute / encoder chunks), chunks, tokens,
 // first_repetition_seconds and bytes_per_stream (arenas + caches of one extra stream).
+// Two more passes measure how soon a final result is available once an utterance ends:
+//   final_after_endpoint_ms {p50, max, count}: endpointing on (the configured rules); each time
+//     is_endpoint() turns true after a decode(), final() + reset() are timed (the trailing
+//     silence that fired the rule is already decoded, so nothing is left to flush);
+//   end_utterance_ms {p50, max, count}: the stream is cut every 5 s of audio with
+//     end_utterance() (what the pipeline calls when the VAD ends a segment: tail padding
+//     through the encoder, search, result, reset), each call timed — the worst case.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -75,6 +83,45 @@ void bench_asr(const BenchAsrOptions& o) {
     tokens = result.token_ids.size();
     stream_bytes = stream->memory_bytes();
   }
+  // Final result after an endpoint (rules on), and after a cut with end_utterance() every 5 s.
+  auto timed_ms = [](auto&& fn) {
+    const auto start = std::chrono::steady_clock::now();
+    fn();
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+        .count();
+  };
+  std::vector<double> endpoint_ms, cut_ms;
+  {
+    asr::RecognizerConfig with_endpoints = config;
+    with_endpoints.enable_endpoint = true;
+    const asr::Recognizer endpointing(model, with_endpoints);
+    auto stream = endpointing.create_stream();
+    auto cut_stream = recognizer.create_stream();
+    const std::span<const float> samples(sound.samples);
+    const size_t cut = static_cast<size_t>(sound.sample_rate_hz) * 5;
+    for (size_t pos = 0; pos < samples.size(); pos += chunk) {
+      const auto piece = samples.subspan(pos, std::min(chunk, samples.size() - pos));
+      stream->accept(piece, sound.sample_rate_hz);
+      stream->decode();
+      if (stream->is_endpoint()) {
+        endpoint_ms.push_back(timed_ms([&] {
+          (void)stream->final();
+          stream->reset();
+        }));
+      }
+      cut_stream->accept(piece, sound.sample_rate_hz);
+      cut_stream->decode();
+      if ((pos + chunk) / cut != pos / cut) {
+        cut_ms.push_back(timed_ms([&] { (void)cut_stream->end_utterance(); }));
+      }
+    }
+  }
+  auto summary = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return nlohmann::json{{"p50", v.empty() ? 0.0 : v[v.size() / 2]},
+                          {"max", v.empty() ? 0.0 : v.back()},
+                          {"count", v.size()}};
+  };
   const double audio_seconds = sound.duration_seconds();
   nlohmann::json j;
   j["model"] = o.model_dir;
@@ -91,6 +138,8 @@ void bench_asr(const BenchAsrOptions& o) {
   j["first_repetition_seconds"] = first;
   j["load_seconds"] = load_seconds;
   j["bytes_per_stream"] = stream_bytes;
+  j["final_after_endpoint_ms"] = summary(endpoint_ms);
+  j["end_utterance_ms"] = summary(cut_ms);
   j["isa"] = std::string(kernels::isa_name(kernels::active_isa()));
   std::printf("%s\n", j.dump().c_str());
 }
