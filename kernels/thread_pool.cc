@@ -90,8 +90,21 @@ void ThreadPool::worker_loop(int worker) {
       std::lock_guard<std::mutex> lock(mutex_);
       if (stopping_) return;
     }
+    // Join the job unless its caller already stopped waiting for helpers (it ran every range
+    // itself while this thread was waking up): then there is nothing left to do here.
+    int joined = joined_.load(std::memory_order_acquire);
+    bool member = false;
+    while ((joined & kClosed) == 0) {
+      if (joined_.compare_exchange_weak(joined, joined + 1, std::memory_order_acq_rel)) {
+        member = true;
+        break;
+      }
+    }
+    if (!member) continue;
     work_on_current_job(worker);
-    if (active_workers_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+    const int finished = finished_.fetch_add(1, std::memory_order_acq_rel) + 1;
+    const int final_count = joined_.load(std::memory_order_acquire);
+    if ((final_count & kClosed) != 0 && finished == (final_count & ~kClosed)) {
       std::lock_guard<std::mutex> lock(mutex_);
       done_.notify_one();
     }
@@ -117,15 +130,20 @@ void ThreadPool::run(int64_t n, int64_t grain, void* ctx, Trampoline call) {
     next_chunk_.store(0, std::memory_order_relaxed);
     failed_.store(false, std::memory_order_relaxed);
     error_ = nullptr;
-    active_workers_.store(thread_count_ - 1, std::memory_order_relaxed);
+    finished_.store(0, std::memory_order_relaxed);
+    joined_.store(0, std::memory_order_release);
     generation_.fetch_add(1, std::memory_order_release);
   }
   wake_.notify_all();
   work_on_current_job(0);
-  // Wait for the workers to leave the job (they may still hold the last ranges).
-  if (!spin_until([&] { return active_workers_.load(std::memory_order_acquire) == 0; })) {
+  // Every range is taken. Close the job to late helpers — a worker still waking up must not
+  // make this call wait for it (a small job would otherwise cost a thread wake-up) — and wait
+  // for the ones that joined to finish their last ranges.
+  const int joined = joined_.fetch_or(kClosed, std::memory_order_acq_rel) & ~kClosed;
+  auto all_finished = [&] { return finished_.load(std::memory_order_acquire) == joined; };
+  if (!spin_until(all_finished)) {
     std::unique_lock<std::mutex> lock(mutex_);
-    done_.wait(lock, [&] { return active_workers_.load(std::memory_order_acquire) == 0; });
+    done_.wait(lock, all_finished);
   }
   std::exception_ptr error;
   {

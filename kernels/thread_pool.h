@@ -10,7 +10,9 @@
 // for the duration of one call and may index per-worker scratch. parallel_for blocks until every
 // range is done and rethrows the first exception a range threw (remaining ranges are skipped).
 // A parallel_for called from inside a range runs inline on that thread. One parallel_for at a
-// time per pool: concurrent callers are serialised.
+// time per pool: concurrent callers are serialised. A worker that wakes only after the caller
+// has taken every range does not join, and the caller does not wait for it: a small job never
+// costs a thread wake-up (streaming graphs run thousands of them per chunk).
 #pragma once
 
 #include <atomic>
@@ -68,7 +70,11 @@ class ThreadPool {
   int64_t job_n_ = 0;
   int64_t job_chunk_ = 1;
   std::atomic<int64_t> next_chunk_{0};
-  std::atomic<int> active_workers_{0};
+  // Workers that joined the current job, | kClosed once its caller took the last range and
+  // stopped admitting helpers; finished_ counts the members that are done.
+  static constexpr int kClosed = 1 << 30;
+  std::atomic<int> joined_{kClosed};
+  std::atomic<int> finished_{0};
   std::atomic<bool> failed_{false};
   std::exception_ptr error_;
 };

@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <stdexcept>
+#include <thread>
 #include <vector>
 
 namespace parley::kernels {
@@ -84,6 +86,22 @@ TEST_P(ThreadPoolTest, ManySmallCallsInARow) {
     pool.parallel_for(n, [&](int64_t begin, int64_t end, int) { sum += end - begin; });
   }
   EXPECT_EQ(sum.load(), expected);
+}
+
+// Workers asleep when a call starts may wake after the caller took every range; the caller then
+// returns without them, and a late worker must not touch the finished call's function (its
+// captures are gone: under ASan a stale call would be a stack-use-after-return).
+TEST_P(ThreadPoolTest, CallsWhileWorkersSleepOrWakeCoverEveryIndexOnce) {
+  ThreadPool pool(GetParam());
+  for (int round = 0; round < 40; ++round) {
+    if (round % 8 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(30));  // asleep
+    const int64_t n = 1 + (round * 7) % 23;
+    std::vector<std::atomic<int>> visits(static_cast<size_t>(n));
+    pool.parallel_for(n, [&visits](int64_t begin, int64_t end, int) {
+      for (int64_t i = begin; i < end; ++i) visits[static_cast<size_t>(i)].fetch_add(1);
+    });
+    for (int64_t i = 0; i < n; ++i) ASSERT_EQ(visits[static_cast<size_t>(i)].load(), 1) << i;
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Threads, ThreadPoolTest, ::testing::Values(1, 2, 3, 8));
