@@ -21,6 +21,12 @@ bool is_nondeterministic(const detail::NodeState& node) {
   return kOps.count(node.proto->op_type()) > 0;
 }
 
+// Outputs larger than this are not folded into constants at load: the node runs per session
+// instead (a huge constant would sit in memory for the model's lifetime, and a hostile shape
+// must not make loading allocate it).
+constexpr size_t kMaxFoldedBytes = size_t{256} << 20;
+struct TooLargeToFold {};
+
 // Runs one node at load time; outputs become Model-owned constants.
 class FoldContext final : public OpContext {
  public:
@@ -39,10 +45,13 @@ class FoldContext final : public OpContext {
   }
   Value& allocate_output(int index, ElemType type, const Shape& shape) override {
     check_output(index);
+    const std::optional<size_t> bytes = checked_byte_size(type, shape);
+    if (!bytes.has_value()) fail("output shape " + shape.to_string() + " is negative or too large");
+    if (*bytes > kMaxFoldedBytes) throw TooLargeToFold{};
     Value* v = model_.new_value();
     v->type = type;
     v->shape = shape;
-    v->raw = model_.new_bytes(v->byte_size());
+    v->raw = model_.new_bytes(*bytes);
     outputs_[index] = v;
     return *v;
   }
@@ -57,6 +66,7 @@ class FoldContext final : public OpContext {
     outputs_[index] = v;
   }
   void* scratch_bytes(size_t bytes) override {
+    if (bytes > kMaxFoldedBytes) throw TooLargeToFold{};
     return scratch_.emplace_back(bytes == 0 ? 1 : bytes).data();
   }
   kernels::ThreadPool& pool() override { return pool_; }
@@ -354,8 +364,12 @@ class GraphBuilder {
       node->kernel = reg->factory(info);
       if (node->kernel == nullptr) info.fail("the kernel factory returned nothing");
       if (can_fold(*graph_, *node, model_)) {
-        fold_node(*graph_, *node, model_, pool);
-        continue;  // folded: not run per session
+        try {
+          fold_node(*graph_, *node, model_, pool);
+          continue;  // folded: not run per session
+        } catch (const TooLargeToFold&) {
+          // an output over kMaxFoldedBytes: computed per session instead
+        }
       }
       runtime.push_back(std::move(node));
     }

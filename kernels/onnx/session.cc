@@ -160,11 +160,17 @@ class NodeContext final : public OpContext {
     return index >= 0 && index < output_count() && node_.outputs[index] >= 0;
   }
   Value& allocate_output(int index, ElemType type, const Shape& shape) override {
+    const std::optional<size_t> checked = checked_byte_size(type, shape);
+    if (!checked.has_value()) fail("output shape " + shape.to_string() + " is negative or too large");
+    if (*checked > kMaxTensorBytes) {
+      fail("output " + std::to_string(index) + " of shape " + shape.to_string() + " would need " +
+           std::to_string(*checked >> 20) + " MiB (limit " + std::to_string(kMaxTensorBytes >> 20) +
+           " MiB)");
+    }
     Value& v = output_slot(index);
     v.type = type;
     v.shape = shape;
-    if (shape.element_count() < 0) fail("negative output dim in " + shape.to_string());
-    size_t bytes = v.byte_size();
+    const size_t bytes = *checked;
     if (bytes == 0) {
       v.raw = nullptr;
       return v;
@@ -187,7 +193,13 @@ class NodeContext final : public OpContext {
     if (out_slot_ >= 0) f_.buffer_of[out_slot_] = id;
     else held_.push_back(id);
   }
-  void* scratch_bytes(size_t bytes) override { return s_.scratch.allocate_bytes(bytes); }
+  void* scratch_bytes(size_t bytes) override {
+    if (bytes > kMaxTensorBytes) {
+      fail("scratch of " + std::to_string(bytes >> 20) + " MiB exceeds the limit of " +
+           std::to_string(kMaxTensorBytes >> 20) + " MiB");
+    }
+    return s_.scratch.allocate_bytes(bytes);
+  }
   kernels::ThreadPool& pool() override { return s_.pool; }
   const NodeInfo& node() const override { return info_; }
   uint64_t next_random_seed() override { return s_.random(); }

@@ -74,6 +74,18 @@ Shape::Shape(std::span<const int64_t> dims) {
 
 int64_t Shape::element_count() const { return count(0, rank_); }
 
+std::optional<size_t> checked_byte_size(ElemType type, const Shape& shape) {
+  int64_t bytes = static_cast<int64_t>(elem_size(type));
+  for (int64_t d : shape.dims()) {
+    if (d < 0) return std::nullopt;
+    if (d == 0) return size_t{0};
+  }
+  for (int64_t d : shape.dims()) {
+    if (__builtin_mul_overflow(bytes, d, &bytes)) return std::nullopt;
+  }
+  return static_cast<size_t>(bytes);
+}
+
 int64_t Shape::count(int begin, int end) const {
   int64_t n = 1;
   for (int i = begin; i < end; ++i) n *= dims_[i];

@@ -116,6 +116,14 @@ class Shape {
   int rank_ = 0;
 };
 
+// Bytes a dense tensor of `type` and `shape` needs, or nullopt when a dim is negative or the
+// size does not fit in int64 (a hostile shape: products are checked, never wrapped).
+std::optional<size_t> checked_byte_size(ElemType type, const Shape& shape);
+
+// The largest tensor a session allocates (16 GiB): a larger output is an error naming the node,
+// not an allocation attempt.
+inline constexpr size_t kMaxTensorBytes = size_t{16} << 30;
+
 struct Value {
   ElemType type = ElemType::kUndefined;
   Shape shape;

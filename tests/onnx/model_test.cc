@@ -69,6 +69,26 @@ TEST(OnnxModel, UnsupportedOpsListedInOneMessage) {
   EXPECT_NE(error.find("ai.onnx:NoSuchOnnxOp opset 13"), std::string::npos) << error;
 }
 
+// Hostile shapes from constants: a 1 PiB ConstantOfShape is not folded at load (it would be a
+// Model-owned constant) and a run refuses it with a message naming the node and the size; a
+// shape whose byte size overflows fails the load instead of wrapping.
+TEST(OnnxModel, HugeConstantShapesAreRefusedNotAllocated) {
+  auto model = Model::load(data_path("constant_of_shape_1pib.onnx"));
+  kernels::ThreadPool pool(1);
+  Session session(model, pool);
+  try {
+    session.run({});
+    FAIL() << "a 1 PiB output was allocated";
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("ConstantOfShape"), std::string::npos) << what;
+    EXPECT_NE(what.find("[16777216, 16777216]"), std::string::npos) << what;
+    EXPECT_NE(what.find("MiB"), std::string::npos) << what;
+  }
+  const std::string error = load_error(data_path("constant_of_shape_overflow.onnx"));
+  EXPECT_NE(error.find("too large"), std::string::npos) << error;
+}
+
 TEST(OnnxModel, IfBranchConstantsFoldedAndRun) {
   auto model = Model::load(data_path("if_const.onnx"));
   EXPECT_EQ(model->metadata("sample_rate"), "16000");

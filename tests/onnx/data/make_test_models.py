@@ -63,3 +63,14 @@ graph = helper.make_graph(
 model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13),
                                                 helper.make_opsetid("test.parley", 1)])
 onnx.save(model, os.path.join(HERE, "unsupported_ops.onnx"))  # the checker rejects unknown ops
+
+# ConstantOfShape of constant shapes: [2^24, 2^24] floats (1 PiB: too large to fold at load, and
+# a per-run allocation the session refuses) and [2^40, 2^40] (the byte size overflows int64).
+for name, dims in (("constant_of_shape_1pib.onnx", [1 << 24, 1 << 24]),
+                   ("constant_of_shape_overflow.onnx", [1 << 40, 1 << 40])):
+    graph = helper.make_graph(
+        [helper.make_node("Constant", [], ["shape"], value=helper.make_tensor(
+            "shape_t", TensorProto.INT64, [2], dims)),
+         helper.make_node("ConstantOfShape", ["shape"], ["y"])],
+        "huge", [], [helper.make_tensor_value_info("y", TensorProto.FLOAT, [None, None])])
+    save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), name)
