@@ -58,10 +58,10 @@ fi
 
 # ---- TSan: the threaded parts ----
 if [ "$run_tsan" != 0 ]; then
-# The SPSC audio ring, every pipeline test (turn state, barge-in, queues, timers, the pipeline
-# with scripted engines) and the server tests whose threads are all ours: the work queue, event
-# bus and metrics from many threads (http_units), the Wyoming server on its own sockets and
-# threads (wyoming), transcript formats. Only these executables are built, so ctest's labels
+# The SPSC audio ring, the kernels thread pool, every pipeline test (turn state, barge-in, queues,
+# timers, the pipeline with scripted engines) and the server tests whose threads are all ours:
+# the work queue, event bus and metrics from many threads (http_units), the Wyoming server on its
+# own sockets and threads (wyoming), transcript formats. Only these executables are built, so ctest's labels
 # select them.
 # Not here, each for its reason:
 #   * the tests served by cpp-httplib (chat_server, audio_routes, load): Debian's
@@ -74,10 +74,10 @@ if [ "$run_tsan" != 0 ]; then
 #     mutex" reports in our RemoteChat code). They run in the Release and ASan stages;
 #   * the tests that start `parley`, Node or Chromium as child processes (serve_cli,
 #     openai_node, remote_backend, kiosk): their threads live in other processes.
-tsan_tests=(audio_spsc_ring_test)
+tsan_tests=(audio_spsc_ring_test kernels_thread_pool_test)
 for f in tests/pipeline/*_test.cc; do tsan_tests+=("pipeline_$(basename "$f" .cc)"); done
 for t in http_units wyoming transcript_formats; do tsan_tests+=("server_${t}_test"); done
-stage "TSan ring, pipeline and server tests in build-tsan"
+stage "TSan ring, thread pool, pipeline and server tests in build-tsan"
 cmake -G Ninja -S . -B build-tsan -DCMAKE_BUILD_TYPE=Release -DPARLEY_SANITIZE_THREAD=ON \
   -DPARLEY_BUILD_BENCH=OFF
 cmake --build build-tsan -j "$jobs" --target "${tsan_tests[@]}"
@@ -89,6 +89,9 @@ export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}
 # threads (pipeline stages, kernels::ThreadPool, rings) are what this stage checks.
 OPENBLAS_NUM_THREADS=1 ctest --test-dir build-tsan --output-on-failure -j "$jobs" --timeout 1800 \
   -L '^(audio|pipeline|server)$'
+# The thread pool every engine runs on (its label, kernels, holds tests not built here).
+ctest --test-dir build-tsan --output-on-failure -j "$jobs" --timeout 600 \
+  -R '^(Threads/ThreadPoolTest|ThreadPool)\.'
 unset TSAN_OPTIONS
 fi
 
