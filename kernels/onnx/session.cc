@@ -275,12 +275,6 @@ void Session::Impl::execute(const Graph& g, Frame& f) {
           __builtin_prefetch(&f.values[s]);
         }
       }
-      for (int s : next.outputs) {
-        if (s >= 0) {
-          __builtin_prefetch(&f.values[s], 1);
-          __builtin_prefetch(&f.buffer_of[s], 1);
-        }
-      }
     }
     const detail::NodeState& node = *g.nodes[i];
     for (int s : node.outputs) {
