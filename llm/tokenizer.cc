@@ -258,6 +258,11 @@ bool Tokenizer::is_control(TokenId id) const {
   return id >= 0 && id < vocab_size() && tokens_[id].kind == TokenKind::kControl;
 }
 
+bool Tokenizer::is_special(TokenId id) const {
+  return id >= 0 && id < vocab_size() &&
+         (tokens_[id].kind == TokenKind::kControl || tokens_[id].kind == TokenKind::kUserDefined);
+}
+
 std::vector<Tokenizer::Fragment> Tokenizer::split_special(std::string_view text,
                                                           bool parse_special) const {
   std::vector<Fragment> fragments;
@@ -395,13 +400,18 @@ std::string Tokenizer::token_to_piece(TokenId id, bool render_special) const {
 
 std::string Tokenizer::decode(std::span<const TokenId> tokens, const DecodeOptions& options) const {
   std::string out;
-  bool strip =
-      options.strip_leading_space && add_space_prefix_ && model_ == TokenizerModel::kSentencePiece;
+  const bool prefixed = add_space_prefix_ && model_ == TokenizerModel::kSentencePiece;
+  bool strip = options.strip_leading_space && prefixed;
   for (TokenId id : tokens) {
     const size_t before = out.size();
     append_piece(id, options.render_special, out);
+    if (is_special(id)) {
+      // The next text piece carries the space prefix encode() added after this token.
+      strip = strip || (options.strip_space_after_special && prefixed);
+      continue;
+    }
     // The prefix space belongs to the first text piece, after any BOS-like control tokens.
-    if (out.size() == before || is_control(id)) continue;
+    if (out.size() == before) continue;
     if (strip && out[before] == ' ') out.erase(before, 1);
     strip = false;
   }
@@ -414,12 +424,15 @@ TokenStreamDecoder::TokenStreamDecoder(const Tokenizer& tokenizer, DecodeOptions
 std::string_view TokenStreamDecoder::push(TokenId id) {
   const size_t before = pending_.size();
   tokenizer_.append_piece(id, options_.render_special, pending_);
-  if (at_start_ && pending_.size() > before && !tokenizer_.is_control(id)) {
-    if (options_.strip_leading_space && tokenizer_.add_space_prefix() &&
-        tokenizer_.model() == TokenizerModel::kSentencePiece && pending_[before] == ' ') {
-      pending_.erase(before, 1);
-    }
+  const bool prefixed =
+      tokenizer_.add_space_prefix() && tokenizer_.model() == TokenizerModel::kSentencePiece;
+  if (tokenizer_.is_special(id)) {
+    after_special_ = options_.strip_space_after_special && prefixed;
+  } else if (pending_.size() > before) {
+    const bool strip = (at_start_ && options_.strip_leading_space) || after_special_;
+    if (strip && prefixed && pending_[before] == ' ') pending_.erase(before, 1);
     at_start_ = false;
+    after_special_ = false;
   }
   const size_t complete = unicode::complete_utf8_prefix(pending_);
   out_.assign(pending_, 0, complete);
@@ -438,6 +451,7 @@ void TokenStreamDecoder::reset() {
   pending_.clear();
   out_.clear();
   at_start_ = true;
+  after_special_ = false;
 }
 
 }  // namespace parley::llm

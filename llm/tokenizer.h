@@ -83,6 +83,10 @@ struct DecodeOptions {
   bool render_special = false;  // write CONTROL tokens as their text instead of skipping them
   // SentencePiece with add_space_prefix: drop the space that encode() put before the text.
   bool strip_leading_space = true;
+  // SentencePiece with add_space_prefix: encode() also puts a space before the text after every
+  // CONTROL or USER_DEFINED token; drop it again after one, so that decode(encode(t)) == t (as
+  // Hugging Face decodes, run by run). Off: llama.cpp's detokenizer, which keeps it.
+  bool strip_space_after_special = true;
 };
 
 class Tokenizer {
@@ -123,6 +127,8 @@ class Tokenizer {
   // EOS, EOT, EOM and the end-of-turn tokens families use ("<|eot_id|>", "<|im_end|>", ...).
   bool is_end_of_generation(TokenId id) const;
   bool is_control(TokenId id) const;
+  // CONTROL or USER_DEFINED: matched in the text before BPE, and followed by a space prefix.
+  bool is_special(TokenId id) const;
 
   // Names accepted in tokenizer.ggml.pre.
   static std::vector<std::string_view> pre_tokenizer_names();
@@ -176,7 +182,8 @@ class TokenStreamDecoder {
  public:
   explicit TokenStreamDecoder(const Tokenizer& tokenizer,
                               DecodeOptions options = {.render_special = false,
-                                                       .strip_leading_space = false});
+                                                       .strip_leading_space = false,
+                                                       .strip_space_after_special = true});
   std::string_view push(TokenId id);
   std::string_view finish();
   void reset();
@@ -187,6 +194,7 @@ class TokenStreamDecoder {
   std::string pending_;  // bytes of an unfinished UTF-8 character
   std::string out_;
   bool at_start_ = true;
+  bool after_special_ = false;
 };
 
 }  // namespace parley::llm

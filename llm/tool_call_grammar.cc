@@ -463,14 +463,35 @@ ToolCallConstraint::ToolCallConstraint(const Tokenizer& tokenizer, std::vector<T
   const int32_t n = tokenizer.vocab_size();
   pieces_.resize(static_cast<size_t>(n));
   end_of_generation_.resize(static_cast<size_t>(n));
+  special_.resize(static_cast<size_t>(n));
+  const bool prefixed =
+      tokenizer.add_space_prefix() && tokenizer.model() == TokenizerModel::kSentencePiece;
   for (TokenId id = 0; id < n; ++id) {
     pieces_[static_cast<size_t>(id)] = tokenizer.token_to_piece(id, /*render_special=*/true);
     end_of_generation_[static_cast<size_t>(id)] = tokenizer.is_end_of_generation(id) ? 1 : 0;
+    special_[static_cast<size_t>(id)] = prefixed && tokenizer.is_special(id) ? 1 : 0;
   }
+}
+
+namespace {
+std::string concat(std::string_view a, std::string_view b) {
+  std::string out;
+  out.reserve(a.size() + b.size());
+  out.append(a).append(b);
+  return out;
+}
+}  // namespace
+
+std::string_view ToolCallConstraint::text_of(TokenId token) const {
+  std::string_view piece = pieces_[static_cast<size_t>(token)];
+  if (after_special_ && !special_[static_cast<size_t>(token)] && !piece.empty() && piece[0] == ' ')
+    piece.remove_prefix(1);
+  return piece;
 }
 
 void ToolCallConstraint::reset() {
   first_byte_.fill(kUnknown);
+  after_special_ = false;
   inside_ = false;
   opened_ = false;
   lead_.clear();
@@ -480,11 +501,12 @@ void ToolCallConstraint::reset() {
 
 bool ToolCallConstraint::allows(TokenId token) const {
   if (token < 0 || static_cast<size_t>(token) >= pieces_.size()) return false;
-  const std::string& piece = pieces_[static_cast<size_t>(token)];
+  const bool no_text = pieces_[static_cast<size_t>(token)].empty();
+  const std::string_view piece = text_of(token);
   if (required_ && !opened_) {
     // Whitespace, then the opening tag, then a call.
-    if (end_of_generation_[static_cast<size_t>(token)] || piece.empty()) return false;
-    const std::string joined = lead_ + piece;
+    if (end_of_generation_[static_cast<size_t>(token)] || no_text) return false;
+    const std::string joined = concat(lead_, piece);
     size_t n = 0;
     while (n < joined.size() && is_space(joined[n])) ++n;
     if (n > kMaxWhitespace) return false;
@@ -495,13 +517,14 @@ bool ToolCallConstraint::allows(TokenId token) const {
   }
   if (!inside_) {
     // Allowed unless it opens a call and goes on with something no call starts with.
-    const std::string joined = tail_ + piece;
+    const std::string joined = concat(tail_, piece);
     const size_t at = joined.find(open_tag_);
     if (at == std::string::npos) return true;
     return check_tool_call(std::string_view(joined).substr(at + open_tag_.size()), tools_, close_tag_).match !=
            ToolCallMatch::kInvalid;
   }
-  if (end_of_generation_[static_cast<size_t>(token)] || piece.empty()) return false;
+  if (end_of_generation_[static_cast<size_t>(token)] || no_text) return false;
+  if (piece.empty()) return true;  // only the space prefix after a special token: no change
   // The piece's first byte alone rules most tokens out at the call's structural points (every
   // prefix of a viable text is viable), so a sampler testing the whole vocabulary parses once
   // per distinct first byte, and fully only the tokens that pass.
@@ -512,13 +535,15 @@ bool ToolCallConstraint::allows(TokenId token) const {
   }
   if (first == kRefused) return false;
   if (piece.size() == 1) return true;
-  return check_tool_call(body_ + piece, tools_, close_tag_).match != ToolCallMatch::kInvalid;
+  return check_tool_call(concat(body_, piece), tools_, close_tag_).match != ToolCallMatch::kInvalid;
 }
 
 void ToolCallConstraint::accept(TokenId token) {
   if (token < 0 || static_cast<size_t>(token) >= pieces_.size()) return;
-  if (required_ && !opened_) lead_ += pieces_[static_cast<size_t>(token)];
-  consume(pieces_[static_cast<size_t>(token)]);
+  const std::string_view piece = text_of(token);
+  after_special_ = special_[static_cast<size_t>(token)] != 0;
+  if (required_ && !opened_) lead_ += piece;
+  consume(piece);
 }
 
 void ToolCallConstraint::consume(std::string_view piece) {

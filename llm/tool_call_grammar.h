@@ -102,12 +102,17 @@ class ToolCallConstraint final : public TokenConstraint {
 
  private:
   void consume(std::string_view piece);
+  // The text `token` adds here: its piece, less the space prefix the tokenizer puts after a
+  // special token (as TokenStreamDecoder drops it).
+  std::string_view text_of(TokenId token) const;
 
   std::vector<ToolCallSpec> tools_;
   std::string open_tag_;
   std::string close_tag_;
   std::vector<std::string> pieces_;       // each token's text, special tokens rendered
   std::vector<uint8_t> end_of_generation_;
+  std::vector<uint8_t> special_;          // CONTROL or USER_DEFINED (SentencePiece with prefix)
+  bool after_special_ = false;            // the last accepted token was one of special_
   bool inside_ = false;
   bool required_ = false;
   bool opened_ = false;  // a call was opened in this reply

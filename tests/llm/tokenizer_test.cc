@@ -235,6 +235,49 @@ TEST(Tokenizer, SentencePieceSpecialTokensAndSpacing) {
   EXPECT_EQ(std::vector<TokenId>(special.begin() + 1, special.end()), tokenizer.encode("x"));
 }
 
+TEST(Tokenizer, SentencePieceDropsTheSpacePrefixAfterSpecialTokensAgain) {
+  const auto gguf = open_or_skip(kLlmData / "stories260K-f32.gguf");
+  if (!gguf) GTEST_SKIP() << "stories260K-f32.gguf not found";
+  const Tokenizer tokenizer(*gguf);
+  const std::string text = "<s>x</s>y z";
+  const std::vector<TokenId> ids = tokenizer.encode(text, {.parse_special = true});
+  // encode() gives "x" and "y z" the space prefix (as llama.cpp does) ...
+  const std::vector<TokenId> x = tokenizer.encode("x");
+  ASSERT_GT(ids.size(), x.size() + 1);
+  EXPECT_EQ(std::vector<TokenId>(ids.begin() + 1, ids.begin() + 1 + x.size()), x);
+  // ... and decode() drops it after each special token, so the text round-trips.
+  EXPECT_EQ(tokenizer.decode(ids, {.render_special = true}), text);
+  EXPECT_EQ(tokenizer.decode(ids, {.render_special = true, .strip_space_after_special = false}),
+            "<s>x</s> y z");  // llama.cpp's detokenizer keeps it
+  TokenStreamDecoder stream(tokenizer, {.render_special = true, .strip_leading_space = false});
+  std::string streamed;
+  for (TokenId id : ids) streamed += stream.push(id);
+  EXPECT_EQ(streamed, text);
+  // A continuation that starts with a text piece keeps its space (no special token before it).
+  stream.reset();
+  EXPECT_EQ(stream.push(*tokenizer.find_token("▁a")), " a");
+}
+
+TEST(Tokenizer, UserDefinedPiecesSplitTheTextAndRoundTrip) {
+  // The default chat model: "\n" and the tool tags are USER_DEFINED pieces.
+  const fs::path shipped = fs::path(PARLEY_SOURCE_DIR) / "models" / "llm" / "parley-chat.gguf";
+  const auto gguf = open_or_skip(shipped);
+  if (!gguf) GTEST_SKIP() << shipped << " not found";
+  const Tokenizer tokenizer(*gguf);
+  const TokenId newline = *tokenizer.find_token("\n");
+  ASSERT_EQ(tokenizer.token_kind(newline), TokenKind::kUserDefined);
+  EXPECT_TRUE(tokenizer.is_special(newline));
+  const std::string call = "<tool_call>\n{\"name\": \"stop\", \"arguments\": {}}\n</tool_call>";
+  const std::vector<TokenId> ids = tokenizer.encode(call);
+  EXPECT_EQ(ids[0], *tokenizer.find_token("<tool_call>"));
+  EXPECT_EQ(ids[1], newline);
+  EXPECT_EQ(tokenizer.decode(ids), call);
+  TokenStreamDecoder stream(tokenizer);
+  std::string streamed;
+  for (TokenId id : ids) streamed += stream.push(id);
+  EXPECT_EQ(streamed, call);
+}
+
 TEST(Tokenizer, BytePairSpecialTokens) {
   const auto gguf = open_or_skip(kVocabDir / "ggml-vocab-phi-3.gguf");
   const auto gpt2 = open_or_skip(kVocabDir / "ggml-vocab-gpt-2.gguf");

@@ -57,7 +57,10 @@ def render(messages, add_generation_prompt=False) -> str:
     return s
 
 
-_SPLIT = re.compile("(" + "|".join(re.escape(s) for s in sorted(SPECIALS, key=len, reverse=True)) + ")")
+
+
+def _splitter(pieces) -> re.Pattern:
+    return re.compile("(" + "|".join(re.escape(s) for s in sorted(pieces, key=len, reverse=True)) + ")")
 
 
 class ChatTokenizer:
@@ -69,13 +72,23 @@ class ChatTokenizer:
         for s, i in self.special_ids.items():
             if i == self.sp.unk_id():
                 raise ValueError(f"{model_path}: special piece {s!r} missing")
+        # Any other user-defined piece (train_tokenizer.py --quote: the double quote) splits the
+        # text too, as the runtime splits on every user-defined token.
+        from sentencepiece import sentencepiece_model_pb2
+
+        proto = sentencepiece_model_pb2.ModelProto()
+        proto.ParseFromString(self.sp.serialized_model_proto())
+        self.user_defined = {p.piece for p in proto.pieces if p.type == p.USER_DEFINED}
+        for piece in self.user_defined:
+            self.special_ids.setdefault(piece, self.sp.piece_to_id(piece))
+        self._split = _splitter(self.special_ids)
         self.bos_id = self.sp.bos_id()
         self.im_end_id = self.special_ids["<|im_end|>"]
         self.vocab_size = self.sp.get_piece_size()
 
     def encode(self, text: str) -> list[int]:
         out = []
-        for frag in _SPLIT.split(text):
+        for frag in self._split.split(text):
             if not frag:
                 continue
             if frag in self.special_ids:

@@ -24,7 +24,7 @@ import struct
 
 import torch
 
-from chatml import CONTROL, USER_DEFINED, ChatTokenizer
+from chatml import CONTROL, ChatTokenizer
 from model import LlamaConfig, TinyLlama
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -153,9 +153,9 @@ def main():
     added = {}
     for i in range(tok.vocab_size):
         piece = tok.sp.id_to_piece(i)
-        if i in (tok.sp.unk_id(), tok.bos_id, tok.sp.eos_id()) or piece in CONTROL or piece in USER_DEFINED:
+        if i in (tok.sp.unk_id(), tok.bos_id, tok.sp.eos_id()) or piece in CONTROL or piece in tok.user_defined:
             added[str(i)] = {"content": piece, "lstrip": False, "rstrip": False, "normalized": False,
-                             "single_word": False, "special": piece not in USER_DEFINED}
+                             "single_word": False, "special": piece not in tok.user_defined}
     tok_cfg = {
         "tokenizer_class": "LlamaTokenizer",
         "add_bos_token": True,
