@@ -1,8 +1,9 @@
 // Tokenizer encode/decode of arbitrary bytes on fixed small vocabularies built in memory: one
-// SentencePiece (`llama`, byte fallback, control and user-defined tokens) and byte-level BPE
-// (`gpt2`) under every pre-tokenizer family. Input: a selector byte (vocabulary, options), then
-// the text. Checks decode(encode(text)) == text for valid UTF-8 without special-token text, then
-// decodes the input bytes read as token ids (in and out of range) whole and streamed.
+// SentencePiece (`llama`, byte fallback, control and user-defined tokens, '"' among them) and
+// byte-level BPE (`gpt2`) under every pre-tokenizer family. Input: a selector byte (vocabulary,
+// options), then the text. Checks decode(encode(text)) == text for valid UTF-8 without
+// special-token text, then decodes the input bytes read as token ids (in and out of range) whole
+// and streamed.
 #include <cstring>
 #include <memory>
 #include <string>
@@ -56,6 +57,11 @@ Vocab make_spm() {
     scores.push_back(score -= 0.5f);
   }
   tokens.emplace_back("<|user|>");
+  types.push_back(int32_t(TokenKind::kUserDefined));
+  scores.push_back(0);
+  // A user-defined piece that is not special-token text (Parley's chat model has '"'): the text
+  // is split at it and the next fragment gets the space prefix, which decode() drops again.
+  tokens.emplace_back("\"");
   types.push_back(int32_t(TokenKind::kUserDefined));
   scores.push_back(0);
   tokens.emplace_back("<|im_end|>");

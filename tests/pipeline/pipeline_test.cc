@@ -454,9 +454,8 @@ namespace {
 TEST(LlmChatEngineTest, DefaultModelsCallsParseUnderTheConfiguredToolGrammar) {
   const std::string gguf = std::string(PARLEY_SOURCE_DIR) + "/models/llm/parley-chat.gguf";
   AssistantConfig config;
-  const char* requests[] = {"Alright, could you time 63 minutes for me, cheers!",
-                            "Hi parley, get me up at 12:30, cheers!",
-                            "Ok parley start counting down two and a half minutes, cheers."};
+  const char* requests[] = {"hi parley, get a countdown going for 5 hours and fifty one minutes if you can",
+                            "excuse me, a timer please, 24 minutes and five seconds if you can"};
   auto call_of = [](const std::string& text) {
     const size_t open = text.find("<tool_call>");
     const size_t close = text.find("</tool_call>");

@@ -102,17 +102,15 @@ ChatOutcome reference_reply(const llm::Model& model, const std::string& user, in
 }
 
 // The runner with a job's tools decodes calls under their grammar: on requests where the shipped
-// default model, left alone, writes a broken call (a cut key, an empty key — read from its
-// held-out failures), every call now parses and names a tool with its required arguments.
+// default model, left alone, writes a broken call (an unterminated label — read from its second
+// held-out set's failures), every call now parses and names a tool with its required arguments.
 TEST(ChatRunner, ToolGrammarTurnsTheDefaultModelsBrokenCallsIntoValidOnes) {
   const std::string root = PARLEY_SOURCE_DIR;
   auto model = llm::Model::load(root + "/models/llm/parley-chat.gguf");
   std::ifstream tools_file(root + "/models/recipes/llm/tools.json");
   const json tools = json::parse(tools_file);
-  const char* requests[] = {"Alright, could you time 63 minutes for me, cheers!",
-                            "Hi parley, get me up at 12:30, cheers!",
-                            "Ok parley start counting down two and a half minutes, cheers.",
-                            "put an alarm on for quarter past two in the morning, cheers"};
+  const char* requests[] = {"hi parley, get a countdown going for 5 hours and fifty one minutes if you can",
+                            "excuse me, a timer please, 24 minutes and five seconds if you can"};
   kernels::ThreadPool pool(1);
   auto call_of = [](const std::string& text) {
     const size_t open = text.find("<tool_call>");
@@ -136,7 +134,7 @@ TEST(ChatRunner, ToolGrammarTurnsTheDefaultModelsBrokenCallsIntoValidOnes) {
     EXPECT_TRUE(name == "set_timer" || name == "set_alarm") << text;
     EXPECT_TRUE(call.at("arguments").contains(name == "set_timer" ? "duration" : "time")) << text;
   }
-  EXPECT_GE(broken_alone, 3) << "the model alone no longer breaks these calls: pick other requests";
+  EXPECT_GE(broken_alone, 2) << "the model alone no longer breaks these calls: pick other requests";
 }
 
 TEST(ChatServer, HealthReadyAndModels) {
