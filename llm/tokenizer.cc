@@ -405,13 +405,12 @@ std::string Tokenizer::decode(std::span<const TokenId> tokens, const DecodeOptio
   for (TokenId id : tokens) {
     const size_t before = out.size();
     append_piece(id, options.render_special, out);
-    if (is_special(id)) {
-      // The next text piece carries the space prefix encode() added after this token.
-      strip = strip || (options.strip_space_after_special && prefixed);
+    if (options.strip_space_after_special && prefixed && is_special(id)) {
+      strip = true;  // the next text piece carries the space prefix encode() added after this
       continue;
     }
     // The prefix space belongs to the first text piece, after any BOS-like control tokens.
-    if (out.size() == before) continue;
+    if (out.size() == before || is_control(id)) continue;
     if (strip && out[before] == ' ') out.erase(before, 1);
     strip = false;
   }
@@ -426,9 +425,9 @@ std::string_view TokenStreamDecoder::push(TokenId id) {
   tokenizer_.append_piece(id, options_.render_special, pending_);
   const bool prefixed =
       tokenizer_.add_space_prefix() && tokenizer_.model() == TokenizerModel::kSentencePiece;
-  if (tokenizer_.is_special(id)) {
-    after_special_ = options_.strip_space_after_special && prefixed;
-  } else if (pending_.size() > before) {
+  if (options_.strip_space_after_special && prefixed && tokenizer_.is_special(id)) {
+    after_special_ = true;
+  } else if (pending_.size() > before && !tokenizer_.is_control(id)) {
     const bool strip = (at_start_ && options_.strip_leading_space) || after_special_;
     if (strip && prefixed && pending_[before] == ' ') pending_.erase(before, 1);
     at_start_ = false;
