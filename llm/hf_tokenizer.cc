@@ -44,6 +44,31 @@ Json read_json(const fs::path& path) {
   }
 }
 
+// Typed reads of an optional member: `fallback` when `j` is not an object or lacks `key` (or holds
+// null), the value when it has the right type, else an Error naming the file and the field (never
+// nlohmann's type_error, which a caller would not expect).
+const Json* member(const Json& j, const char* key) {
+  if (!j.is_object()) return nullptr;
+  const auto it = j.find(key);
+  return it == j.end() || it->is_null() ? nullptr : &*it;
+}
+
+std::string string_field(const Json& j, const char* key, const std::string& file,
+                         const std::string& field, std::string fallback = {}) {
+  const Json* v = member(j, key);
+  if (v == nullptr) return fallback;
+  if (!v->is_string()) throw Error(file + ": field '" + field + "' is not a string");
+  return v->get<std::string>();
+}
+
+bool bool_field(const Json& j, const char* key, const std::string& file, const std::string& field,
+                bool fallback) {
+  const Json* v = member(j, key);
+  if (v == nullptr) return fallback;
+  if (!v->is_boolean()) throw Error(file + ": field '" + field + "' is not true or false");
+  return v->get<bool>();
+}
+
 // ---- SentencePiece ModelProto (protobuf wire format) ----
 
 class ProtoReader {
@@ -206,23 +231,29 @@ void read_sentencepiece(const fs::path& path, int64_t n_vocab, HfVocab& vocab, S
 std::string detect_pre_tokenizer(const Json& pre, const std::string& file) {
   if (pre.is_null())
     throw Error(file + ": field 'pre_tokenizer' is missing; a byte-level BPE needs one");
+  if (!pre.is_object()) throw Error(file + ": field 'pre_tokenizer' is not an object");
   std::vector<const Json*> parts;
-  if (pre.value("type", "") == "Sequence" && pre.contains("pretokenizers") &&
-      pre["pretokenizers"].is_array()) {
-    for (const Json& p : pre["pretokenizers"]) parts.push_back(&p);
+  if (string_field(pre, "type", file, "pre_tokenizer.type") == "Sequence" &&
+      pre.contains("pretokenizers") && pre["pretokenizers"].is_array()) {
+    for (const Json& p : pre["pretokenizers"]) {
+      if (!p.is_object())
+        throw Error(file + ": field 'pre_tokenizer.pretokenizers' holds " + p.dump() +
+                    ", not an object");
+      parts.push_back(&p);
+    }
   } else {
     parts.push_back(&pre);
   }
   std::string regex;
   bool byte_level_regex = false;
   for (const Json* p : parts) {
-    const std::string type = p->value("type", "");
+    const std::string type = string_field(*p, "type", file, "pre_tokenizer.type");
     if (type == "Split" && p->contains("pattern") && (*p)["pattern"].is_object()) {
       const Json& pattern = (*p)["pattern"];
       if (pattern.contains("Regex") && pattern["Regex"].is_string())
         regex = pattern["Regex"].get<std::string>();
     } else if (type == "ByteLevel") {
-      byte_level_regex = p->value("use_regex", true);
+      byte_level_regex = bool_field(*p, "use_regex", file, "pre_tokenizer.use_regex", true);
     }
   }
   if (regex == kQwen2Regex) return "qwen2";
@@ -240,7 +271,7 @@ void read_bpe(const fs::path& path, int64_t n_vocab, HfVocab& vocab) {
   if (!root.is_object() || !root.contains("model") || !root["model"].is_object())
     throw Error(file + ": field 'model' is missing");
   const Json& model = root["model"];
-  const std::string type = model.value("type", "");
+  const std::string type = string_field(model, "type", file, "model.type");
   if (type != "BPE")
     throw Error(file + ": field 'model.type' is '" + type + "', only BPE is supported");
   if (!model.contains("vocab") || !model["vocab"].is_object())
@@ -267,7 +298,8 @@ void read_bpe(const fs::path& path, int64_t n_vocab, HfVocab& vocab) {
       if (!a.is_object() || !a.contains("content") || !a["content"].is_string())
         throw Error(file + ": field 'added_tokens' holds an entry without 'content'");
       place(a["content"].get<std::string>(), a.value("id", Json()),
-            a.value("special", false) ? kControl : kUserDefined, "added_tokens");
+            bool_field(a, "special", file, "added_tokens.special", false) ? kControl : kUserDefined,
+            "added_tokens");
     }
   }
   for (size_t i = 0; i < vocab.tokens.size(); ++i) {
@@ -324,7 +356,8 @@ HfVocab read_hf_tokenizer(const std::string& dir, const HfConfig& config, int64_
         throw Error(tc_name + ": field 'added_tokens_decoder' entry '" + id_text +
                     "' is malformed");
       if (id >= n_vocab) continue;  // as llama.cpp: ignore ids past the embedding
-      const bool special = data.is_object() && data.value("special", false);
+      const bool special =
+          bool_field(data, "special", tc_name, "added_tokens_decoder." + id_text + ".special", false);
       vocab.tokens[static_cast<size_t>(id)] = *content;
       vocab.types[static_cast<size_t>(id)] = special ? kControl : kUserDefined;
       if (is_spm) vocab.scores[static_cast<size_t>(id)] = -1000.0f;
@@ -374,7 +407,8 @@ HfVocab read_hf_tokenizer(const std::string& dir, const HfConfig& config, int64_
       for (const Json& t : *it) {
         if (!t.is_object() || !t.contains("template") || !t["template"].is_string())
           throw Error(tc_name + ": field 'chat_template' holds an entry without 'template'");
-        if (!vocab.chat_template || t.value("name", "") == "default")
+        if (!vocab.chat_template ||
+            string_field(t, "name", tc_name, "chat_template.name") == "default")
           vocab.chat_template = t["template"].get<std::string>();
       }
     } else {

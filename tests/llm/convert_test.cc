@@ -243,6 +243,15 @@ TEST(Convert, BadInputsGiveErrorsNamingFileAndField) {
                {"tokenizer.json", "pre_tokenizer"});
   expect_error(edit_tokenizer("badid", [](Json& t) { t["added_tokens"][0]["id"] = 99999; }),
                {"tokenizer.json", "added_tokens", "99999"});
+  // Fields of the wrong JSON type are named, not thrown as nlohmann's type_error (fuzz finding).
+  expect_error(edit_tokenizer("pretokstr", [](Json& t) { t["pre_tokenizer"] = "ByteLevel"; }),
+               {"tokenizer.json", "'pre_tokenizer' is not an object"});
+  expect_error(edit_tokenizer("pretoknum", [](Json& t) { t["pre_tokenizer"]["pretokenizers"][0] = 7; }),
+               {"tokenizer.json", "pre_tokenizer.pretokenizers"});
+  expect_error(edit_tokenizer("typenum", [](Json& t) { t["model"]["type"] = 5; }),
+               {"tokenizer.json", "'model.type' is not a string"});
+  expect_error(edit_tokenizer("specialstr", [](Json& t) { t["added_tokens"][0]["special"] = "yes"; }),
+               {"tokenizer.json", "'added_tokens.special' is not true or false"});
   {
     const std::string dir = edited_copy("hf_llama", "badspm", [](Json&) {});
     fs::resize_file(fs::path(dir) / "tokenizer.model", 1000);
