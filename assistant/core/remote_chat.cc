@@ -57,6 +57,21 @@ void split_base_url(const std::string& url, std::string* scheme_host_port, std::
   while (!path->empty() && path->back() == '/') path->pop_back();
 }
 
+// What a server's "error" member says: OpenAI's {"message": ...}, else the member as JSON (a
+// bare string, a code, an object without a message), cut to 500 bytes.
+std::string error_text(const nlohmann::json& error) {
+  std::string text;
+  if (error.is_object() && error.contains("message") && error["message"].is_string()) {
+    text = error["message"].get<std::string>();
+  } else if (error.is_string()) {
+    text = error.get<std::string>();
+  } else {
+    text = error.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  }
+  if (text.size() > 500) text.resize(500);
+  return text;
+}
+
 }  // namespace
 
 RemoteChatEngine::RemoteChatEngine(RemoteChatOptions options) : options_(std::move(options)) {
@@ -140,7 +155,7 @@ std::string RemoteChatEngine::generate(const std::vector<llm::ChatMessage>& mess
           return false;
         }
         if (chunk.contains("error")) {
-          error = "the server reported: " + chunk["error"].value("message", chunk["error"].dump());
+          error = "the server reported: " + error_text(chunk["error"]);
           return false;
         }
         const auto choices = chunk.find("choices");
@@ -172,8 +187,8 @@ std::string RemoteChatEngine::generate(const std::vector<llm::ChatMessage>& mess
     } else if (error.empty() && response.status != 200) {
       std::string detail;
       const nlohmann::json body = nlohmann::json::parse(non_sse_body, nullptr, false);
-      if (!body.is_discarded() && body.is_object() && body.contains("error") && body["error"].is_object())
-        detail = ": " + body["error"].value("message", std::string());
+      if (!body.is_discarded() && body.is_object() && body.contains("error"))
+        detail = ": " + error_text(body["error"]);
       error = scheme_host_port_ + path_ + " answered HTTP " + std::to_string(response.status) + detail;
     } else if (error.empty() && !done && reply.empty()) {
       // Not streamed: some servers ignore "stream" and send one JSON completion.

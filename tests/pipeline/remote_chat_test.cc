@@ -127,6 +127,26 @@ TEST(RemoteChat, HttpErrorGivesTheFallbackAndNamesTheStatus) {
   EXPECT_NE(engine.last_error().find("model crashed"), std::string::npos) << engine.last_error();
 }
 
+TEST(RemoteChat, ErrorsOfAnyShapeAreReportedNotThrown) {
+  // A streamed error event and an HTTP error body whose "error" is not OpenAI's object.
+  FakeServer streamed([](const httplib::Request&, httplib::Response& response) {
+    response.set_content("data: {\"error\": \"overloaded, try later\"}\n\n", "text/event-stream");
+  });
+  RemoteChatEngine a({.base_url = streamed.base_url(), .fallback_message = "fallback"});
+  EXPECT_EQ(a.generate(question(), [](std::string_view) { return true; }), "fallback");
+  EXPECT_NE(a.last_error().find("the server reported: overloaded, try later"), std::string::npos)
+      << a.last_error();
+  FakeServer http([](const httplib::Request&, httplib::Response& response) {
+    response.status = 503;
+    response.set_content(R"({"error":{"message":42,"code":"busy"}})", "application/json");
+  });
+  RemoteChatEngine b({.base_url = http.base_url(), .fallback_message = "fallback"});
+  EXPECT_EQ(b.generate(question(), [](std::string_view) { return true; }), "fallback");
+  EXPECT_NE(b.last_error().find("HTTP 503"), std::string::npos) << b.last_error();
+  EXPECT_NE(b.last_error().find("busy"), std::string::npos) << b.last_error();
+  EXPECT_EQ(b.last_error().find("json.exception"), std::string::npos) << b.last_error();
+}
+
 TEST(RemoteChat, GarbageEventsGiveTheFallback) {
   FakeServer server([](const httplib::Request&, httplib::Response& response) {
     response.set_content("data: {not json\n\n", "text/event-stream");
