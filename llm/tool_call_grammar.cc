@@ -396,7 +396,9 @@ std::vector<ToolCallSpec> tool_call_specs_from_json(const nlohmann::json& tools,
     const json required = parameters.value("required", json::array());
     if (!required.is_array()) fail(field + ".parameters.required", "must be an array");
     if (!parameters.contains("properties")) {
-      spec.free_arguments = !required.empty() || parameters.value("additionalProperties", true) != false;
+      // additionalProperties: false closes the object; true or a schema (an object) leaves it open.
+      const auto extra = parameters.find("additionalProperties");
+      spec.free_arguments = !required.empty() || extra == parameters.end() || *extra != false;
       specs.push_back(std::move(spec));
       continue;
     }

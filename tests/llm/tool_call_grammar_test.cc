@@ -182,6 +182,16 @@ TEST(ToolCallGrammar, SpecsFromParleyAndOpenAiToolLists) {
             "req: tools[0].parameters.properties must be an object");
   EXPECT_EQ(error_of(R"([{"name": "a", "parameters": {"required": "x"}}])"),
             "req: tools[0].parameters.required must be an array");
+  // additionalProperties may be a schema (JSON Schema allows one): open, not a type error.
+  const std::vector<ToolCallSpec> open_or_closed = tool_call_specs_from_json(nlohmann::json::parse(R"([
+    {"name": "a", "parameters": {"type": "object", "additionalProperties": {"type": "string"}}},
+    {"name": "b", "parameters": {"type": "object", "additionalProperties": false}},
+    {"name": "c", "parameters": {"type": "object", "additionalProperties": "yes"}}
+  ])"), "req");
+  ASSERT_EQ(open_or_closed.size(), 3u);
+  EXPECT_TRUE(open_or_closed[0].free_arguments);
+  EXPECT_FALSE(open_or_closed[1].free_arguments);
+  EXPECT_TRUE(open_or_closed[2].free_arguments);
 }
 
 const char* default_model_path() {
