@@ -400,7 +400,7 @@ std::string Tokenizer::token_to_piece(TokenId id, bool render_special) const {
 
 std::string Tokenizer::decode(std::span<const TokenId> tokens, const DecodeOptions& options) const {
   std::string out;
-  const bool prefixed = add_space_prefix_ && model_ == TokenizerModel::kSentencePiece;
+  const bool prefixed = prefixes_text();
   bool strip = options.strip_leading_space && prefixed;
   for (TokenId id : tokens) {
     const size_t before = out.size();
@@ -423,8 +423,7 @@ TokenStreamDecoder::TokenStreamDecoder(const Tokenizer& tokenizer, DecodeOptions
 std::string_view TokenStreamDecoder::push(TokenId id) {
   const size_t before = pending_.size();
   tokenizer_.append_piece(id, options_.render_special, pending_);
-  const bool prefixed =
-      tokenizer_.add_space_prefix() && tokenizer_.model() == TokenizerModel::kSentencePiece;
+  const bool prefixed = tokenizer_.prefixes_text();
   if (options_.strip_space_after_special && prefixed && tokenizer_.is_special(id)) {
     after_special_ = true;
   } else if (pending_.size() > before && !tokenizer_.is_control(id)) {

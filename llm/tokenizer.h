@@ -124,6 +124,11 @@ class Tokenizer {
   bool add_bos() const { return add_bos_; }
   bool add_eos() const { return add_eos_; }
   bool add_space_prefix() const { return add_space_prefix_; }
+  // Whether encode() puts the space prefix before text (at the start and after every special
+  // token), which decoding drops again: SentencePiece with add_space_prefix.
+  bool prefixes_text() const {
+    return add_space_prefix_ && model_ == TokenizerModel::kSentencePiece;
+  }
   // EOS, EOT, EOM and the end-of-turn tokens families use ("<|eot_id|>", "<|im_end|>", ...).
   bool is_end_of_generation(TokenId id) const;
   bool is_control(TokenId id) const;

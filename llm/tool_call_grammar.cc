@@ -466,8 +466,7 @@ ToolCallConstraint::ToolCallConstraint(const Tokenizer& tokenizer, std::vector<T
   pieces_.resize(static_cast<size_t>(n));
   end_of_generation_.resize(static_cast<size_t>(n));
   special_.resize(static_cast<size_t>(n));
-  const bool prefixed =
-      tokenizer.add_space_prefix() && tokenizer.model() == TokenizerModel::kSentencePiece;
+  const bool prefixed = tokenizer.prefixes_text();
   for (TokenId id = 0; id < n; ++id) {
     pieces_[static_cast<size_t>(id)] = tokenizer.token_to_piece(id, /*render_special=*/true);
     end_of_generation_[static_cast<size_t>(id)] = tokenizer.is_end_of_generation(id) ? 1 : 0;
