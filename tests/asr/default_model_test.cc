@@ -20,6 +20,7 @@
 #include "asr/recognizer.h"
 #include "audio/sound_file.h"
 #include "tests/common/word_errors.h"
+#include "tts/espeak_voice.h"
 
 namespace parley::asr {
 namespace {
@@ -28,6 +29,8 @@ namespace fs = std::filesystem;
 
 const fs::path kModelDir = fs::path(PARLEY_SOURCE_DIR) / "models" / "asr";
 const fs::path kHeldoutDir = fs::path(PARLEY_SOURCE_DIR) / "tests" / "asr" / "heldout";
+// See TranscribesEspeakSpeechMadeAtTestTimeWithinTheWerBound.
+constexpr double kEspeakWerBoundPercent = 50.0;  // 43.8 % (35/80 words) when written
 
 struct Row {
   std::string file;
@@ -110,6 +113,53 @@ TEST(DefaultAsrModel, MatchesRecordedSherpaTranscriptsOnHeldOutSpeech) {
               100.0 * errors / std::max<size_t>(words, 1), errors, words, same, rows.size());
   EXPECT_EQ(words, recorded_words);
   EXPECT_EQ(errors, recorded_errors) << "the word error rate differs from the one recorded at shipping";
+}
+
+// End to end with speech made at test time: espeak-ng (libespeak-ng through tts::EspeakVoice, a
+// voice family the recipe trained on, at 16 kHz) speaks the held-out sentences of heldout.tsv
+// (never in the training text), and the default model transcribes them. The bound is the word
+// error rate this model reached on these inputs when it shipped, plus a margin for espeak-ng
+// versions that pronounce a word differently; broken features, a mis-read model or a search bug
+// land far above it (random weights: ~100 %). Issue 9's 10 % target is not met by this model.
+TEST(DefaultAsrModel, TranscribesEspeakSpeechMadeAtTestTimeWithinTheWerBound) {
+  if (!model_present()) GTEST_SKIP() << kModelDir << " holds no model (models/recipes/asr makes it)";
+  std::unique_ptr<tts::EspeakVoice> voice;
+  try {
+    voice = std::make_unique<tts::EspeakVoice>(
+        tts::EspeakVoiceOptions{.voice_name = "en-us", .output_rate_hz = 16000});
+  } catch (const std::exception& e) {
+    GTEST_SKIP() << "espeak-ng voice unavailable: " << e.what();
+  }
+  size_t recorded_errors = 0, recorded_words = 0;
+  const std::vector<Row> rows = read_rows(&recorded_errors, &recorded_words);
+  ASSERT_GE(rows.size(), 8u) << kHeldoutDir / "heldout.tsv";
+
+  RecognizerConfig config;
+  config.enable_endpoint = false;
+  config.tail_padding_seconds = 0.5f;
+  const Recognizer recognizer(TransducerModel::load(kModelDir.string()), config);
+  size_t errors = 0, words = 0;
+  for (const Row& row : rows) {
+    std::string text = row.reference;
+    std::transform(text.begin(), text.end(), text.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
+    const std::vector<float> pcm = tts::synthesize_to_vector(*voice, text);
+    ASSERT_GT(pcm.size(), 16000u / 2) << "espeak-ng said almost nothing for '" << text << "'";
+    auto stream = recognizer.create_stream();
+    stream->accept(pcm, 16000);
+    stream->input_finished();
+    const std::string ours = stream->final().text;
+    const auto ref = words_of(row.reference);
+    const size_t e = word_errors(ref, words_of(ours));
+    errors += e;
+    words += ref.size();
+    std::printf("espeak en-us  %zu/%zu errors\n  REF    %s\n  PARLEY %s\n", e, ref.size(),
+                row.reference.c_str(), ours.c_str());
+  }
+  const double wer = 100.0 * static_cast<double>(errors) / static_cast<double>(words);
+  std::printf("espeak-ng speech made at test time: WER %.1f%% (%zu/%zu words)\n", wer, errors,
+              words);
+  EXPECT_LE(wer, kEspeakWerBoundPercent);
 }
 
 }  // namespace
