@@ -14,12 +14,12 @@ namespace {
 constexpr int64_t kTile = 24;  // samples per register tile
 
 // Named accumulators (not arrays) so that GCC keeps all twelve in registers across the loops.
-#define PARLEY_CONV_ROW(r)                                       \
-  if constexpr (MR > r) {                                        \
-    const __m256 wv = _mm256_broadcast_ss(wk + r);               \
-    acc##r##0 = _mm256_fmadd_ps(wv, x0, acc##r##0);              \
-    acc##r##1 = _mm256_fmadd_ps(wv, x1, acc##r##1);              \
-    acc##r##2 = _mm256_fmadd_ps(wv, x2, acc##r##2);              \
+#define PARLEY_CONV_ROW(r)                                                  \
+  if constexpr (MR > r) {                                                   \
+    const __m256 wv = _mm256_broadcast_ss(wk + r);                          \
+    acc##r##0 = _mm256_fmadd_ps(wv, x0, acc##r##0);                         \
+    if constexpr (NC > 1) acc##r##1 = _mm256_fmadd_ps(wv, x1, acc##r##1);   \
+    if constexpr (NC > 2) acc##r##2 = _mm256_fmadd_ps(wv, x2, acc##r##2);   \
   }
 
 // Lane masks for the first `valid` samples of a tile, per ymm.
@@ -37,8 +37,10 @@ struct TileMask {
   }
 };
 
-// Maps [0, MR) of one packed block, samples [t, t + 24) (Partial: only `mask`'s lanes).
-template <int MR, bool Partial>
+// Maps [0, MR) of one packed block, samples [t, t + 8 * NC) (Partial: only `mask`'s lanes).
+// Full tiles have NC = 3; the last, partial tile of a row computes only the ymm columns that
+// hold valid samples (a 7-sample tail costs one column, not three).
+template <int MR, bool Partial, int NC>
 void tile(const float* wb, const Conv1dDirectArgs& a, int64_t channels, int64_t kernel,
           int64_t map0, int64_t t, const TileMask& mask) {
   __m256 acc00 = _mm256_setzero_ps(), acc01 = acc00, acc02 = acc00;
@@ -50,11 +52,11 @@ void tile(const float* wb, const Conv1dDirectArgs& a, int64_t channels, int64_t 
     const float* xk = a.x + c * a.x_stride + t;
     const float* wk = wb + c * kernel * kConvMapBlock;
     for (int64_t k = 0; k < kernel; ++k, xk += dil, wk += kConvMapBlock) {
-      __m256 x0, x1, x2;
+      __m256 x0, x1 = _mm256_setzero_ps(), x2 = _mm256_setzero_ps();
       if constexpr (Partial) {
         x0 = _mm256_maskload_ps(xk, mask.m0);
-        x1 = _mm256_maskload_ps(xk + 8, mask.m1);
-        x2 = _mm256_maskload_ps(xk + 16, mask.m2);
+        if constexpr (NC > 1) x1 = _mm256_maskload_ps(xk + 8, mask.m1);
+        if constexpr (NC > 2) x2 = _mm256_maskload_ps(xk + 16, mask.m2);
       } else {
         x0 = _mm256_loadu_ps(xk);
         x1 = _mm256_loadu_ps(xk + 8);
@@ -74,8 +76,10 @@ void tile(const float* wb, const Conv1dDirectArgs& a, int64_t channels, int64_t 
     float* yr = a.y + m * a.y_stride + t;
     if constexpr (Partial) {
       _mm256_maskstore_ps(yr, mask.m0, _mm256_add_ps(acc[3 * r], b));
-      _mm256_maskstore_ps(yr + 8, mask.m1, _mm256_add_ps(acc[3 * r + 1], b));
-      _mm256_maskstore_ps(yr + 16, mask.m2, _mm256_add_ps(acc[3 * r + 2], b));
+      if constexpr (NC > 1) _mm256_maskstore_ps(yr + 8, mask.m1, _mm256_add_ps(acc[3 * r + 1], b));
+      if constexpr (NC > 2) {
+        _mm256_maskstore_ps(yr + 16, mask.m2, _mm256_add_ps(acc[3 * r + 2], b));
+      }
     } else {
       _mm256_storeu_ps(yr, _mm256_add_ps(acc[3 * r], b));
       _mm256_storeu_ps(yr + 8, _mm256_add_ps(acc[3 * r + 1], b));
@@ -87,10 +91,14 @@ void tile(const float* wb, const Conv1dDirectArgs& a, int64_t channels, int64_t 
 
 using TileFn = void (*)(const float*, const Conv1dDirectArgs&, int64_t, int64_t, int64_t,
                         int64_t, const TileMask&);
-constexpr TileFn kFull[kConvMapBlock + 1] = {nullptr, tile<1, false>, tile<2, false>,
-                                             tile<3, false>, tile<4, false>};
-constexpr TileFn kPartial[kConvMapBlock + 1] = {nullptr, tile<1, true>, tile<2, true>,
-                                                tile<3, true>, tile<4, true>};
+constexpr TileFn kFull[kConvMapBlock + 1] = {nullptr, tile<1, false, 3>, tile<2, false, 3>,
+                                             tile<3, false, 3>, tile<4, false, 3>};
+// [ymm columns holding valid samples][maps]
+constexpr TileFn kPartial[4][kConvMapBlock + 1] = {
+    {},
+    {nullptr, tile<1, true, 1>, tile<2, true, 1>, tile<3, true, 1>, tile<4, true, 1>},
+    {nullptr, tile<1, true, 2>, tile<2, true, 2>, tile<3, true, 2>, tile<4, true, 2>},
+    {nullptr, tile<1, true, 3>, tile<2, true, 3>, tile<3, true, 3>, tile<4, true, 3>}};
 
 }  // namespace
 
@@ -102,7 +110,9 @@ void conv1d_direct_avx2(const PackedConvWeights& w, const Conv1dDirectArgs& a,
   const int64_t reach = (kernel - 1) * a.dilation;
   const int64_t span = std::clamp<int64_t>(
       (6144 / std::max<int64_t>(1, channels) - reach) / kTile * kTile, 2 * kTile, 16 * kTile);
-  const TileMask full(kTile), tail((t_end - t_begin) % kTile);
+  const int64_t tail_len = (t_end - t_begin) % kTile;
+  const TileMask full(kTile), tail(tail_len);
+  const int tail_columns = static_cast<int>((tail_len + 7) / 8);
   const int64_t full_end = t_begin + (t_end - t_begin) / kTile * kTile;
   for (int64_t s0 = t_begin; s0 < t_end; s0 += span) {
     const int64_t s1 = std::min(full_end, s0 + span);
@@ -113,7 +123,7 @@ void conv1d_direct_avx2(const PackedConvWeights& w, const Conv1dDirectArgs& a,
         kFull[maps](wb, a, channels, kernel, b * kConvMapBlock, t, full);
       }
       if (s0 + span >= t_end && full_end < t_end) {  // the last span ends in a partial tile
-        kPartial[maps](wb, a, channels, kernel, b * kConvMapBlock, full_end, tail);
+        kPartial[tail_columns][maps](wb, a, channels, kernel, b * kConvMapBlock, full_end, tail);
       }
     }
   }

@@ -166,12 +166,12 @@ void im2col_1d(const float* x, const ConvGeometry& g, int64_t c_begin, int64_t c
       if (leaky != nullptr && st == 1) {
         const float alpha = *leaky;
         const float* src = xc + base;
-        for (int64_t o = lo; o < hi; ++o) out[o] = src[o] >= 0.0f ? src[o] : alpha * src[o];
+        for (int64_t o = lo; o < hi; ++o) out[o] = leaky_relu(src[o], alpha);
       } else if (leaky != nullptr) {
         const float alpha = *leaky;
         for (int64_t o = lo; o < hi; ++o) {
           const float v = xc[o * st + base];
-          out[o] = v >= 0.0f ? v : alpha * v;
+          out[o] = leaky_relu(v, alpha);
         }
       } else if (st == 1) {
         std::memcpy(out + lo, xc + lo + base, static_cast<size_t>(hi - lo) * sizeof(float));
@@ -200,8 +200,7 @@ void pad_row(const float* __restrict src, int64_t n, int64_t pad, int64_t width,
   if (leaky.has_value()) {
     const float alpha = *leaky;
     for (int64_t i = 0; i < n; ++i) {
-      const float v = src[i];
-      dst[i] = v >= 0.0f ? v : alpha * v;
+      dst[i] = leaky_relu(src[i], alpha);
     }
   } else {
     for (int64_t i = 0; i < n; ++i) dst[i] = src[i];
@@ -314,7 +313,7 @@ class Conv final : public OpKernel {
           x.element_count(),
           [&](int64_t begin, int64_t end, int) {
             for (int64_t i = begin; i < end; ++i) {
-              activated[i] = px[i] >= 0.0f ? px[i] : alpha * px[i];
+              activated[i] = leaky_relu(px[i], alpha);
             }
           },
           16384);

@@ -197,7 +197,7 @@ class LeakyRelu final : public OpKernel {
       ctx.pool().parallel_for(
           n,
           [&](int64_t b, int64_t e, int) {
-            for (int64_t i = b; i < e; ++i) py[i] = px[i] >= 0.0f ? px[i] : alpha * px[i];
+            for (int64_t i = b; i < e; ++i) py[i] = leaky_relu(px[i], alpha);
           },
           kGrain);
       return;
@@ -214,7 +214,7 @@ class LeakyRelu final : public OpKernel {
       uint16_t* py = y.mutable_data<uint16_t>();
       for (int64_t i = 0; i < n; ++i) {
         const float v = kernels::fp16_to_fp32(px[i]);
-        py[i] = kernels::fp32_to_fp16(v >= 0.0f ? v : alpha * v);
+        py[i] = kernels::fp32_to_fp16(leaky_relu(v, alpha));
       }
       return;
     }
