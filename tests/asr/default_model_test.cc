@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <span>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -81,31 +82,47 @@ std::vector<Row> read_rows(size_t* recorded_errors, size_t* recorded_words) {
   return rows;
 }
 
+// The default model as both tests decode it: greedy, no endpoints, 0.5 s tail padding (as the
+// recipe's evaluation and the recorded sherpa-onnx transcripts).
+Recognizer default_recognizer() {
+  RecognizerConfig config;
+  config.enable_endpoint = false;
+  config.tail_padding_seconds = 0.5f;
+  return Recognizer(TransducerModel::load(kModelDir.string()), config);
+}
+
+std::string transcribe(const Recognizer& recognizer, std::span<const float> pcm, int rate_hz) {
+  auto stream = recognizer.create_stream();
+  stream->accept(pcm, rate_hz);
+  stream->input_finished();
+  return stream->final().text;
+}
+
+// Word errors of `ours` against `reference`, printed under `label`.
+size_t count_errors(const std::string& label, const std::string& reference,
+                    const std::string& ours) {
+  const auto ref = words_of(reference);
+  const size_t e = word_errors(ref, words_of(ours));
+  std::printf("%s  %zu/%zu errors\n  REF    %s\n  PARLEY %s\n", label.c_str(), e, ref.size(),
+              reference.c_str(), ours.c_str());
+  return e;
+}
+
 TEST(DefaultAsrModel, MatchesRecordedSherpaTranscriptsOnHeldOutSpeech) {
   if (!model_present()) GTEST_SKIP() << kModelDir << " holds no model (models/recipes/asr makes it)";
   size_t recorded_errors = 0, recorded_words = 0;
   const std::vector<Row> rows = read_rows(&recorded_errors, &recorded_words);
   ASSERT_GE(rows.size(), 8u) << kHeldoutDir / "heldout.tsv";
 
-  RecognizerConfig config;
-  config.enable_endpoint = false;
-  config.tail_padding_seconds = 0.5f;
-  const Recognizer recognizer(TransducerModel::load(kModelDir.string()), config);
+  const Recognizer recognizer = default_recognizer();
   size_t errors = 0, words = 0, same = 0;
   for (const Row& row : rows) {
     const audio::SoundBuffer sound =
         audio::read_sound_file((kHeldoutDir / row.file).string(), {.mix_to_mono = true});
-    auto stream = recognizer.create_stream();
-    stream->accept(sound.samples, sound.sample_rate_hz);
-    stream->input_finished();
-    const std::string ours = stream->final().text;
-    const auto ref = words_of(row.reference);
-    const size_t e = word_errors(ref, words_of(ours));
-    errors += e;
-    words += ref.size();
+    const std::string ours = transcribe(recognizer, sound.samples, sound.sample_rate_hz);
+    errors += count_errors(row.file, row.reference, ours);
+    words += words_of(row.reference).size();
     same += words_of(ours) == words_of(row.sherpa);
-    std::printf("%s  %zu/%zu errors\n  REF    %s\n  PARLEY %s\n", row.file.c_str(), e, ref.size(),
-                row.reference.c_str(), ours.c_str());
     EXPECT_EQ(words_of(ours), words_of(row.sherpa))
         << row.file << ": sherpa-onnx heard '" << row.sherpa << "', we heard '" << ours << "'";
   }
@@ -134,10 +151,7 @@ TEST(DefaultAsrModel, TranscribesEspeakSpeechMadeAtTestTimeWithinTheWerBound) {
   const std::vector<Row> rows = read_rows(&recorded_errors, &recorded_words);
   ASSERT_GE(rows.size(), 8u) << kHeldoutDir / "heldout.tsv";
 
-  RecognizerConfig config;
-  config.enable_endpoint = false;
-  config.tail_padding_seconds = 0.5f;
-  const Recognizer recognizer(TransducerModel::load(kModelDir.string()), config);
+  const Recognizer recognizer = default_recognizer();
   size_t errors = 0, words = 0;
   for (const Row& row : rows) {
     std::string text = row.reference;
@@ -145,16 +159,8 @@ TEST(DefaultAsrModel, TranscribesEspeakSpeechMadeAtTestTimeWithinTheWerBound) {
                    [](unsigned char c) { return std::tolower(c); });
     const std::vector<float> pcm = tts::synthesize_to_vector(*voice, text);
     ASSERT_GT(pcm.size(), 16000u / 2) << "espeak-ng said almost nothing for '" << text << "'";
-    auto stream = recognizer.create_stream();
-    stream->accept(pcm, 16000);
-    stream->input_finished();
-    const std::string ours = stream->final().text;
-    const auto ref = words_of(row.reference);
-    const size_t e = word_errors(ref, words_of(ours));
-    errors += e;
-    words += ref.size();
-    std::printf("espeak en-us  %zu/%zu errors\n  REF    %s\n  PARLEY %s\n", e, ref.size(),
-                row.reference.c_str(), ours.c_str());
+    errors += count_errors("espeak en-us", row.reference, transcribe(recognizer, pcm, 16000));
+    words += words_of(row.reference).size();
   }
   const double wer = 100.0 * static_cast<double>(errors) / static_cast<double>(words);
   std::printf("espeak-ng speech made at test time: WER %.1f%% (%zu/%zu words)\n", wer, errors,
