@@ -48,15 +48,7 @@ bool model_present() {
   return false;
 }
 
-std::vector<std::string> words_of(const std::string& text) {
-  std::istringstream in(text);
-  std::vector<std::string> words;
-  for (std::string w; in >> w;) {
-    std::transform(w.begin(), w.end(), w.begin(), [](unsigned char c) { return std::toupper(c); });
-    words.push_back(w);
-  }
-  return words;
-}
+std::vector<std::string> words_of(const std::string& text) { return test::upper_words(text); }
 
 using parley::test::word_errors;
 

@@ -20,7 +20,6 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <regex>
-#include <sstream>
 #include <string>
 #include <vector>
 #include <unistd.h>
@@ -150,15 +149,7 @@ TEST(SpeakCli, EspeakSpeechIsTranscribedBackByTheDefaultAsrWithinAWerBound) {
       "set an alarm for seven thirty",     "stop",
       "hey parley what is five plus three", "turn on the lights in the kitchen",
       "what is the weather like today",     "play some music in the living room"};
-  auto words_of = [](const std::string& text) {
-    std::istringstream in(text);
-    std::vector<std::string> words;
-    for (std::string w; in >> w;) {
-      std::transform(w.begin(), w.end(), w.begin(), [](unsigned char c) { return std::toupper(c); });
-      words.push_back(w);
-    }
-    return words;
-  };
+  using parley::test::upper_words;
   size_t errors = 0, words = 0;
   for (size_t i = 0; i < sentences.size(); ++i) {
     const std::string wav = temp("round_trip_" + std::to_string(i) + ".wav");
@@ -170,8 +161,8 @@ TEST(SpeakCli, EspeakSpeechIsTranscribedBackByTheDefaultAsrWithinAWerBound) {
     ASSERT_EQ(heard.exit_code, 0) << heard.output;
     // One file: its text on one line.
     const std::string text = heard.output.substr(0, heard.output.find('\n'));
-    const auto ref = words_of(sentences[i]);
-    const size_t e = parley::test::word_errors(ref, words_of(text));
+    const auto ref = upper_words(sentences[i]);
+    const size_t e = parley::test::word_errors(ref, upper_words(text));
     errors += e;
     words += ref.size();
     std::printf("%zu/%zu errors  '%s' -> '%s'\n", e, ref.size(), sentences[i].c_str(),

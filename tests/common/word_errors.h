@@ -3,7 +3,9 @@
 #pragma once
 
 #include <algorithm>
+#include <cctype>
 #include <cstddef>
+#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -20,6 +22,18 @@ inline size_t word_errors(const std::vector<std::string>& ref, const std::vector
     std::swap(prev, cur);
   }
   return prev[hyp.size()];
+}
+
+// The words of a transcript or reference, upper-cased (the ASR models' token tables are
+// upper-case), split on whitespace.
+inline std::vector<std::string> upper_words(const std::string& text) {
+  std::istringstream in(text);
+  std::vector<std::string> words;
+  for (std::string w; in >> w;) {
+    std::transform(w.begin(), w.end(), w.begin(), [](unsigned char c) { return std::toupper(c); });
+    words.push_back(w);
+  }
+  return words;
 }
 
 }  // namespace parley::test
