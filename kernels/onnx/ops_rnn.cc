@@ -59,7 +59,7 @@ struct Activation {
           y[i] = alpha * v + beta;
           break;
         case Fn::LeakyRelu:
-          y[i] = v >= 0 ? v : alpha * v;
+          y[i] = leaky_relu(v, alpha);
           break;
         case Fn::ThresholdedRelu:
           y[i] = v > alpha ? v : 0.0f;

@@ -14,7 +14,6 @@
 #include <filesystem>
 #include <fstream>
 #include <span>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -48,7 +47,7 @@ bool model_present() {
   return false;
 }
 
-std::vector<std::string> words_of(const std::string& text) { return test::upper_words(text); }
+using test::upper_words;
 
 using parley::test::word_errors;
 
@@ -93,8 +92,8 @@ std::string transcribe(const Recognizer& recognizer, std::span<const float> pcm,
 // Word errors of `ours` against `reference`, printed under `label`.
 size_t count_errors(const std::string& label, const std::string& reference,
                     const std::string& ours) {
-  const auto ref = words_of(reference);
-  const size_t e = word_errors(ref, words_of(ours));
+  const auto ref = upper_words(reference);
+  const size_t e = word_errors(ref, upper_words(ours));
   std::printf("%s  %zu/%zu errors\n  REF    %s\n  PARLEY %s\n", label.c_str(), e, ref.size(),
               reference.c_str(), ours.c_str());
   return e;
@@ -113,9 +112,9 @@ TEST(DefaultAsrModel, MatchesRecordedSherpaTranscriptsOnHeldOutSpeech) {
         audio::read_sound_file((kHeldoutDir / row.file).string(), {.mix_to_mono = true});
     const std::string ours = transcribe(recognizer, sound.samples, sound.sample_rate_hz);
     errors += count_errors(row.file, row.reference, ours);
-    words += words_of(row.reference).size();
-    same += words_of(ours) == words_of(row.sherpa);
-    EXPECT_EQ(words_of(ours), words_of(row.sherpa))
+    words += upper_words(row.reference).size();
+    same += upper_words(ours) == upper_words(row.sherpa);
+    EXPECT_EQ(upper_words(ours), upper_words(row.sherpa))
         << row.file << ": sherpa-onnx heard '" << row.sherpa << "', we heard '" << ours << "'";
   }
   std::printf("held-out files: WER %.1f%% (%zu/%zu words), %zu/%zu transcripts equal to sherpa-onnx's\n",
@@ -152,7 +151,7 @@ TEST(DefaultAsrModel, TranscribesEspeakSpeechMadeAtTestTimeWithinTheWerBound) {
     const std::vector<float> pcm = tts::synthesize_to_vector(*voice, text);
     ASSERT_GT(pcm.size(), 16000u / 2) << "espeak-ng said almost nothing for '" << text << "'";
     errors += count_errors("espeak en-us", row.reference, transcribe(recognizer, pcm, 16000));
-    words += words_of(row.reference).size();
+    words += upper_words(row.reference).size();
   }
   const double wer = 100.0 * static_cast<double>(errors) / static_cast<double>(words);
   std::printf("espeak-ng speech made at test time: WER %.1f%% (%zu/%zu words)\n", wer, errors,
