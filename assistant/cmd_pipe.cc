@@ -259,6 +259,7 @@ void run_pipe(const PipeOptions& options) {
     }
     calls.clear();
     shown_in_turn = false;
+    if (grammar) grammar->set_request(line);  // labels quote the request (x-copy-from-request)
     chat.reply(line, sink);
     end_of_round();
     for (int round = 0; use_tools && !calls.empty() && round < kMaxToolRounds; ++round) {

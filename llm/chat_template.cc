@@ -2,6 +2,13 @@
 
 namespace parley::llm {
 
+std::string_view last_user_message(const std::vector<ChatMessage>& messages) {
+  for (auto it = messages.rbegin(); it != messages.rend(); ++it) {
+    if (it->role == "user") return it->content;
+  }
+  return {};
+}
+
 ChatFormat detect_chat_format(std::optional<std::string_view> t) {
   if (!t || t->empty()) return ChatFormat::Plain;
   auto has = [&](std::string_view s) { return t->find(s) != std::string_view::npos; };

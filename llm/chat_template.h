@@ -24,6 +24,9 @@ struct ChatMessage {
   std::string content;
 };
 
+// The content of the last "user" message; empty when there is none.
+std::string_view last_user_message(const std::vector<ChatMessage>& messages);
+
 ChatFormat detect_chat_format(std::optional<std::string_view> chat_template);
 std::string_view chat_format_name(ChatFormat format);
 

@@ -25,6 +25,65 @@ bool is_space(char c) { return c == ' ' || c == '\n' || c == '\t' || c == '\r'; 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 bool is_hex(char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
 
+// A character of a word for copy_from_request: letters, digits, apostrophes, any non-ASCII byte.
+bool is_word_byte(char c) {
+  const auto b = static_cast<unsigned char>(c);
+  return b >= 0x80 || is_digit(c) || ((b | 0x20) >= 'a' && (b | 0x20) <= 'z') || c == '\'';
+}
+
+char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c | 0x20) : c; }
+
+}  // namespace
+
+RequestQuotes::RequestQuotes(std::string request) : text_(std::move(request)) {
+  std::vector<std::pair<uint32_t, uint32_t>> words;
+  size_t i = 0;
+  while (i < text_.size()) {
+    while (i < text_.size() && !is_word_byte(text_[i])) ++i;
+    if (i == text_.size()) break;
+    const size_t start = i;
+    while (i < text_.size() && is_word_byte(text_[i])) ++i;
+    words.emplace_back(static_cast<uint32_t>(start), static_cast<uint32_t>(i));
+  }
+  if (words.size() > kMaxWords) words.erase(words.begin(), words.end() - kMaxWords);
+  words_ = std::move(words);
+}
+
+bool RequestQuotes::quotes_from(size_t k, std::string_view value, size_t at, bool complete) const {
+  const std::string_view text = text_;
+  const std::string_view word = text.substr(words_[k].first, words_[k].second - words_[k].first);
+  for (char c : word) {
+    if (at == value.size()) return !complete;
+    if (lower(value[at]) != lower(c)) return false;
+    ++at;
+  }
+  if (at == value.size()) return true;  // at a word end
+  if (k + 1 == words_.size()) return false;
+  const std::string_view own = text.substr(words_[k].second, words_[k + 1].first - words_[k].second);
+  const std::string_view rest = value.substr(at);
+  const std::string_view separators[2] = {" ", own};
+  for (size_t o = 0; o < (own == " " ? 1u : 2u); ++o) {  // the same one is tried once
+    const std::string_view separator = separators[o];
+    if (rest.size() < separator.size()) {
+      if (!complete && separator.substr(0, rest.size()) == rest) return true;
+    } else if (rest.substr(0, separator.size()) == separator &&
+               quotes_from(k + 1, value, at + separator.size(), complete)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+bool RequestQuotes::quotes(std::string_view value, bool complete) const {
+  if (value.empty()) return !complete;
+  for (size_t k = 0; k < words_.size(); ++k) {
+    if (lower(text_[words_[k].first]) == lower(value[0]) && quotes_from(k, value, 0, complete)) return true;
+  }
+  return false;
+}
+
+namespace {
+
 // Is there an integer in [minimum, maximum] whose decimal digits start with `digits` (with the
 // sign `negative`)? `digits` may be empty (only the sign so far).
 bool integer_prefix_viable(std::string_view digits, bool negative, const ToolCallParameter& p) {
@@ -46,8 +105,9 @@ bool integer_prefix_viable(std::string_view digits, bool negative, const ToolCal
 
 class Parser {
  public:
-  Parser(std::string_view text, std::span<const ToolCallSpec> tools, std::string_view close_tag)
-      : s_(text), tools_(tools), close_tag_(close_tag) {}
+  Parser(std::string_view text, std::span<const ToolCallSpec> tools, std::string_view close_tag,
+         const RequestQuotes* request)
+      : s_(text), tools_(tools), close_tag_(close_tag), request_(request) {}
 
   Step call() {
     Step r;
@@ -251,7 +311,11 @@ class Parser {
     switch (p.type) {
       case Type::kString: {
         std::string text;
-        if (p.allowed.empty()) return string(text);
+        if (p.allowed.empty()) {
+          const Step r = string(text);
+          if (r == Step::kBad || !p.copy_from_request || request_ == nullptr || request_->empty()) return r;
+          return request_->quotes(text, r == Step::kOk) ? r : Step::kBad;
+        }
         std::vector<std::string_view> options(p.allowed.begin(), p.allowed.end());
         return choice(options, text);
       }
@@ -365,9 +429,11 @@ class Parser {
   size_t i_ = 0;
   std::span<const ToolCallSpec> tools_;
   std::string_view close_tag_;
+  const RequestQuotes* request_;
 };
 
 }  // namespace
+
 
 std::vector<ToolCallSpec> tool_call_specs_from_json(const nlohmann::json& tools, const std::string& source) {
   using nlohmann::json;
@@ -424,6 +490,10 @@ std::vector<ToolCallSpec> tool_call_specs_from_json(const nlohmann::json& tools,
           for (const json& v : values) p.allowed.push_back(v.get<std::string>());
         }
       }
+      if (p.type == Type::kString && p.allowed.empty()) {
+        const auto copy = schema.find("x-copy-from-request");
+        p.copy_from_request = copy != schema.end() && *copy == true;
+      }
       for (const json& r : required) {
         if (r.is_string() && r.get<std::string>() == name) p.required = true;
       }
@@ -434,8 +504,8 @@ std::vector<ToolCallSpec> tool_call_specs_from_json(const nlohmann::json& tools,
 }
 
 ToolCallCheck check_tool_call(std::string_view text, std::span<const ToolCallSpec> tools,
-                              std::string_view close_tag) {
-  Parser parser(text, tools, close_tag);
+                              std::string_view close_tag, const RequestQuotes* request) {
+  Parser parser(text, tools, close_tag, request);
   switch (parser.call()) {
     case Step::kOk:
       return {ToolCallMatch::kComplete, parser.position()};
@@ -490,6 +560,11 @@ std::string_view ToolCallConstraint::text_of(TokenId token) const {
   return piece;
 }
 
+void ToolCallConstraint::set_request(std::string_view request) {
+  request_ = RequestQuotes(std::string(request));
+  first_byte_.fill(kUnknown);
+}
+
 void ToolCallConstraint::reset() {
   first_byte_.fill(kUnknown);
   after_special_ = false;
@@ -514,14 +589,14 @@ bool ToolCallConstraint::allows(TokenId token) const {
     const std::string_view rest = std::string_view(joined).substr(n);
     if (rest.size() <= open_tag_.size()) return open_tag_.compare(0, rest.size(), rest) == 0;
     if (rest.substr(0, open_tag_.size()) != open_tag_) return false;
-    return check_tool_call(rest.substr(open_tag_.size()), tools_, close_tag_).match != ToolCallMatch::kInvalid;
+    return check_tool_call(rest.substr(open_tag_.size()), tools_, close_tag_, &request_).match != ToolCallMatch::kInvalid;
   }
   if (!inside_) {
     // Allowed unless it opens a call and goes on with something no call starts with.
     const std::string joined = concat(tail_, piece);
     const size_t at = joined.find(open_tag_);
     if (at == std::string::npos) return true;
-    return check_tool_call(std::string_view(joined).substr(at + open_tag_.size()), tools_, close_tag_).match !=
+    return check_tool_call(std::string_view(joined).substr(at + open_tag_.size()), tools_, close_tag_, &request_).match !=
            ToolCallMatch::kInvalid;
   }
   if (end_of_generation_[static_cast<size_t>(token)] || no_text) return false;
@@ -532,11 +607,11 @@ bool ToolCallConstraint::allows(TokenId token) const {
   uint8_t& first = first_byte_[static_cast<unsigned char>(piece[0])];
   if (first == kUnknown) {
     const std::string with_byte = body_ + piece[0];
-    first = check_tool_call(with_byte, tools_, close_tag_).match != ToolCallMatch::kInvalid ? kViable : kRefused;
+    first = check_tool_call(with_byte, tools_, close_tag_, &request_).match != ToolCallMatch::kInvalid ? kViable : kRefused;
   }
   if (first == kRefused) return false;
   if (piece.size() == 1) return true;
-  return check_tool_call(concat(body_, piece), tools_, close_tag_).match != ToolCallMatch::kInvalid;
+  return check_tool_call(concat(body_, piece), tools_, close_tag_, &request_).match != ToolCallMatch::kInvalid;
 }
 
 void ToolCallConstraint::accept(TokenId token) {
@@ -569,7 +644,7 @@ void ToolCallConstraint::consume(std::string_view piece) {
       body_ += text;
       text.clear();
     }
-    const ToolCallCheck check = check_tool_call(body_, tools_, close_tag_);
+    const ToolCallCheck check = check_tool_call(body_, tools_, close_tag_, &request_);
     if (check.match == ToolCallMatch::kPartial) return;
     // Closed (what follows is outside text again and may open another call), or broken by a
     // token the constraint did not allow (the sampler found none allowed): this call is over.

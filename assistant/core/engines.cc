@@ -115,7 +115,10 @@ std::string LlmChatEngine::generate(const std::vector<llm::ChatMessage>& message
   std::span<const float> logits = session_->decode({prompt.data() + common, prompt.size() - common});
   llm::TokenStreamDecoder stream(tok);
   std::string text;
-  if (grammar_) grammar_->reset();
+  if (grammar_) {
+    grammar_->set_request(llm::last_user_message(messages));
+    grammar_->reset();
+  }
   for (int32_t i = 0; i < max_tokens; ++i) {
     if (logits.empty() || cancel_.load(std::memory_order_acquire)) break;
     logits_.assign(logits.begin(), logits.end());

@@ -59,6 +59,7 @@ ChatOutcome run_chat(const llm::Model& model, kernels::ThreadPool& pool, const C
   if (!job.tool_calls.empty()) {
     grammar.emplace(tok, job.tool_calls);
     grammar->set_required(job.tool_call_required);
+    grammar->set_request(llm::last_user_message(job.messages));
     sampler.set_constraint(&*grammar);
   }
 

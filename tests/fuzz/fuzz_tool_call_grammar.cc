@@ -3,7 +3,10 @@
 // on: it never throws; every prefix of a text that is not invalid is partial (so greedy decoding
 // under the grammar can always reach a complete call); and a complete call is JSON whose name is
 // a listed tool and whose arguments are that tool's parameters, each of its type and range, with
-// every required one present.
+// every required one present; a copy_from_request value (set_timer.tag) quotes the fixed request:
+// lower-cased, with every run of other characters read as one space, it is a run of the
+// request's whole words so read.
+#include <cctype>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -24,7 +27,8 @@ const std::vector<ToolCallSpec>& tools() {
   static const std::vector<ToolCallSpec> specs = parley::llm::tool_call_specs_from_json(nlohmann::json::parse(R"([
     {"name": "get_time", "parameters": {"type": "object", "properties": {}}},
     {"name": "set_timer", "parameters": {"type": "object", "properties": {
-       "duration": {"type": "string"}, "label": {"type": "string"}}, "required": ["duration"]}},
+       "duration": {"type": "string"}, "label": {"type": "string"},
+       "tag": {"type": "string", "x-copy-from-request": true}}, "required": ["duration"]}},
     {"name": "set_volume", "parameters": {"type": "object", "properties": {
        "level": {"type": "integer", "minimum": 0, "maximum": 100}}, "required": ["level"]}},
     {"name": "change_volume", "parameters": {"type": "object", "properties": {
@@ -37,11 +41,41 @@ const std::vector<ToolCallSpec>& tools() {
   return specs;
 }
 
+constexpr std::string_view kRequest = "Set the Wake-up, STRUM timer (café) for 5 minutes... please!";
+
+const parley::llm::RequestQuotes& request() {
+  static const parley::llm::RequestQuotes quotes{std::string(kRequest)};
+  return quotes;
+}
+
+// Lower-case ASCII; every run of bytes other than letters, digits, apostrophes and non-ASCII
+// bytes one space.
+std::string words_of(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    const auto b = static_cast<unsigned char>(c);
+    if (b >= 0x80 || std::isalnum(b) || c == '\'') {
+      out += static_cast<char>(std::tolower(b));
+    } else if (out.empty() || out.back() != ' ') {
+      out += ' ';
+    }
+  }
+  return out;
+}
+
+bool is_quote(const std::string& value) {
+  const std::string words = words_of(value);
+  if (words.empty() || words.front() == ' ' || words.back() == ' ') return false;
+  const std::string source = " " + words_of(kRequest) + " ";
+  return source.find(" " + words + " ") != std::string::npos;
+}
+
 bool value_fits(const nlohmann::json& v, const ToolCallParameter& p) {
   switch (p.type) {
     case Type::kString:
       return v.is_string() &&
-             (p.allowed.empty() || std::find(p.allowed.begin(), p.allowed.end(), v.get<std::string>()) != p.allowed.end());
+             (p.allowed.empty() || std::find(p.allowed.begin(), p.allowed.end(), v.get<std::string>()) != p.allowed.end()) &&
+             (!p.copy_from_request || is_quote(v.get<std::string>()));
     case Type::kInteger:
     case Type::kNumber: {
       if (p.type == Type::kInteger ? !v.is_number_integer() : !v.is_number()) return false;
@@ -61,13 +95,13 @@ bool value_fits(const nlohmann::json& v, const ToolCallParameter& p) {
 PARLEY_FUZZ_TARGET(tool_call_grammar) {
   const std::string_view text = parley::fuzz::as_text(data, size);
   constexpr std::string_view kClose = "</tool_call>";
-  const parley::llm::ToolCallCheck check = parley::llm::check_tool_call(text, tools(), kClose);
+  const parley::llm::ToolCallCheck check = parley::llm::check_tool_call(text, tools(), kClose, &request());
   if (check.match == ToolCallMatch::kInvalid) return 0;
   const size_t end = check.match == ToolCallMatch::kComplete ? check.end : text.size();
   if (end > text.size()) __builtin_trap();
   // Prefixes (a few cut points, each from the input) stay partial.
   for (size_t k : {size_t{0}, end / 2, end > 0 ? end - 1 : 0, (size > 0 ? data[0] : 0) % (end + 1)}) {
-    if (k < end && parley::llm::check_tool_call(text.substr(0, k), tools(), kClose).match != ToolCallMatch::kPartial)
+    if (k < end && parley::llm::check_tool_call(text.substr(0, k), tools(), kClose, &request()).match != ToolCallMatch::kPartial)
       __builtin_trap();
   }
   if (check.match != ToolCallMatch::kComplete) return 0;

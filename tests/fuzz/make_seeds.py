@@ -189,7 +189,9 @@ def text_seeds(out):
              '{"name": "set_mode", "arguments": {"mode": "eco", "quiet": true, "ratio": 2.5e-1, '
              '"extra": {"a": [1, null, "x\\u00e9"]}}}</tool_call>',
              '{"name": "ping", "arguments": {"x": {}}}</tool_call>',
-             '{"name": "set_volume", "arguments": {"level": 1', '{"name": "set_timer", "arguments": {".']
+             '{"name": "set_volume", "arguments": {"level": 1', '{"name": "set_timer", "arguments": {".',
+             '{"name": "set_timer", "arguments": {"duration": "5 minutes", "tag": "wake-up, Strum"}}</tool_call>',
+             '{"name": "set_timer", "arguments": {"tag": "caf\\u00e9", "duration": "1 h"}}</tool_call>']
     for r in calls:
         put(out, "tool_call_grammar", r.encode())
     speech = []

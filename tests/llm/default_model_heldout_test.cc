@@ -137,6 +137,7 @@ Scores evaluate(const fs::path& gguf, const std::vector<Item>& items, const std:
   int shown = 0;
   for (const Item& item : items) {
     chat.clear_history();
+    if (constraint) constraint->set_request(item.user);  // labels quote the request, as in `parley pipe`
     const std::string reply = chat.reply(item.user);
     const bool ok = correct(item, reply);
     auto& [hit, total] = scores.by_kind[item.kind];

@@ -194,6 +194,69 @@ TEST(ToolCallGrammar, SpecsFromParleyAndOpenAiToolLists) {
   EXPECT_TRUE(open_or_closed[2].free_arguments);
 }
 
+// copy_from_request: a label quotes whole words of the request — case and the separator
+// aside — and nothing else; with no request it is a plain string.
+TEST(ToolCallGrammar, CopiedLabelsQuoteWholeWordsOfTheRequest) {
+  const std::vector<ToolCallSpec> tools = tool_call_specs_from_json(nlohmann::json::parse(R"([
+    {"name": "set_timer", "parameters": {"type": "object", "properties": {
+      "duration": {"type": "string"}, "label": {"type": "string", "x-copy-from-request": true},
+      "note": {"type": "string", "x-copy-from-request": false}}, "required": ["duration"]}}
+  ])"), "tools.json");
+  ASSERT_EQ(tools[0].parameters.size(), 3u);  // duration, label, note (sorted)
+  EXPECT_FALSE(tools[0].parameters[0].copy_from_request);
+  EXPECT_TRUE(tools[0].parameters[1].copy_from_request);
+  EXPECT_FALSE(tools[0].parameters[2].copy_from_request);
+  const RequestQuotes request("Start the Wake-up, Strum timer for 5 minutes... please!");
+  auto with_label = [](std::string_view label) {
+    return "{\"name\": \"set_timer\", \"arguments\": {\"duration\": \"5 minutes\", \"label\": \"" + std::string(label) +
+           "\"}}</tool_call>";
+  };
+  auto check = [&](std::string_view label, const RequestQuotes* r = nullptr) {
+    return check_tool_call(with_label(label), tools, "</tool_call>", r).match;
+  };
+  for (const char* quote : {"strum", "Strum", "STRUM", "wake-up", "wake up", "Wake-up, Strum", "wake up strum",
+                            "up strum timer", "5 minutes", "minutes... please", "minutes please", "start"}) {
+    EXPECT_EQ(check(quote, &request), ToolCallMatch::kComplete) << quote;
+    // Every prefix of a quote is partial.
+    const std::string call = with_label(quote);
+    for (size_t n = call.find("\"label\""); n < call.size(); ++n) {
+      EXPECT_EQ(check_tool_call(call.substr(0, n), tools, "</tool_call>", &request).match, ToolCallMatch::kPartial)
+          << call.substr(0, n);
+    }
+  }
+  for (const char* not_quote : {"stru", "trum", "tea", "", " strum", "strum ", "wake  up", "wake_up", "up,strum",
+                                "please!", "strum time", "timers"}) {
+    EXPECT_EQ(check(not_quote, &request), ToolCallMatch::kInvalid) << '"' << not_quote << '"';
+    EXPECT_EQ(check(not_quote), ToolCallMatch::kComplete) << "no request: a plain string";
+  }
+  // A partial value that no quote starts with is refused as it is written.
+  EXPECT_EQ(check_tool_call("{\"name\": \"set_timer\", \"arguments\": {\"label\": \"tea", tools, "</tool_call>", &request)
+                .match,
+            ToolCallMatch::kInvalid);
+  EXPECT_EQ(check_tool_call("{\"name\": \"set_timer\", \"arguments\": {\"label\": \"wake  ", tools, "</tool_call>",
+                            &request)
+                .match,
+            ToolCallMatch::kInvalid);
+  // Other string parameters stay free; an empty request enforces nothing.
+  EXPECT_EQ(check_tool_call("{\"name\": \"set_timer\", \"arguments\": {\"duration\": \"1 h\", \"note\": \"tea\"}}</tool_call>",
+                            tools, "</tool_call>", &request)
+                .match,
+            ToolCallMatch::kComplete);
+  const RequestQuotes nothing("  ...  ");
+  EXPECT_TRUE(nothing.empty());
+  EXPECT_EQ(check("tea", &nothing), ToolCallMatch::kComplete);
+  // Escapes are decoded before matching; non-ASCII bytes are word bytes.
+  const RequestQuotes french("minuteur pour le café");
+  EXPECT_EQ(check("caf\\u00e9", &french), ToolCallMatch::kComplete);
+  EXPECT_EQ(check("caf", &french), ToolCallMatch::kInvalid);
+  // Only the request's last kMaxWords words may be quoted.
+  std::string long_request = "first";
+  for (size_t k = 0; k < RequestQuotes::kMaxWords; ++k) long_request += " w";
+  const RequestQuotes tail(long_request);
+  EXPECT_EQ(check("w w", &tail), ToolCallMatch::kComplete);
+  EXPECT_EQ(check("first", &tail), ToolCallMatch::kInvalid);
+}
+
 const char* default_model_path() {
   return PARLEY_SOURCE_DIR "/models/llm/parley-chat.gguf";
 }
@@ -267,6 +330,61 @@ TEST(ToolCallConstraint, OnARealVocabularyItAllowsExactlyTheTokensOfValidCalls) 
   constraint.reset();
   EXPECT_FALSE(constraint.inside_call());
   EXPECT_TRUE(constraint.allows(*im_end));
+}
+
+// With a request set, the constraint lets a copied label grow only along the request's words,
+// and set_request outlives reset() (the reply after a tool result quotes the same request).
+TEST(ToolCallConstraint, ACopiedLabelGrowsOnlyAlongTheRequestsWords) {
+  GgufFile gguf(default_model_path());
+  Tokenizer tok(gguf);
+  std::vector<ToolCallSpec> tools = appliance_tools();
+  tools[1].parameters[1].copy_from_request = true;  // set_timer.label
+  ToolCallConstraint constraint(tok, tools);
+  constraint.set_request("set a pasta timer for five minutes");
+  constraint.reset();
+  const std::string head = "<tool_call>\n{\"name\": \"set_timer\", \"arguments\": {\"duration\": \"5 minutes\", \"label\": \"";
+  const std::vector<TokenId> fed = tok.encode(head, {.parse_special = true});
+  for (TokenId t : fed) constraint.accept(t);
+  ASSERT_TRUE(constraint.inside_call());
+  std::vector<std::string> allowed_pieces;
+  for (TokenId t = 0; t < tok.vocab_size(); ++t) {
+    if (!constraint.allows(t)) continue;
+    std::string piece = tok.token_to_piece(t, true);
+    if (tok.is_special(fed.back()) && !tok.is_special(t) && !piece.empty() && piece[0] == ' ') piece.erase(0, 1);
+    if (piece.empty() || piece[0] == '\\') continue;  // an escape may still spell a letter
+    allowed_pieces.push_back(piece);
+    // Each allowed piece starts a word of the request (and stays within a quote of it).
+    const RequestQuotes request("set a pasta timer for five minutes");
+    EXPECT_TRUE(request.quotes(piece, false)) << "allowed: \"" << piece << "\"";
+  }
+  EXPECT_FALSE(allowed_pieces.empty());
+  // The whole quoted label goes through, token by token, and the call closes.
+  const std::vector<TokenId> rest = tok.encode(head + "pasta\"}}\n</tool_call>", {.parse_special = true});
+  constraint.reset();
+  for (TokenId t : rest) {
+    EXPECT_TRUE(constraint.allows(t)) << tok.token_to_piece(t, true);
+    constraint.accept(t);
+  }
+  EXPECT_FALSE(constraint.inside_call());
+  // A label the request does not hold is refused at its first piece that leaves the words.
+  constraint.reset();
+  const std::vector<TokenId> made_up = tok.encode(head + "carrots", {.parse_special = true});
+  bool refused = false;
+  for (TokenId t : made_up) {
+    if (!constraint.allows(t)) {
+      refused = true;
+      break;
+    }
+    constraint.accept(t);
+  }
+  EXPECT_TRUE(refused);
+  // No request: the same label is a plain string again.
+  constraint.set_request("");
+  constraint.reset();
+  for (TokenId t : made_up) {
+    EXPECT_TRUE(constraint.allows(t)) << tok.token_to_piece(t, true);
+    constraint.accept(t);
+  }
 }
 
 TEST(ToolCallConstraint, RequiredMakesTheReplyStartWithACall) {
