@@ -43,6 +43,7 @@ struct TtsBenchOptions {
   std::optional<float> noise_scale;
   std::optional<float> noise_w;
   std::string ids_json_path;
+  std::optional<int> first_chunk_frames;
 };
 
 struct Timing {
@@ -94,6 +95,7 @@ void bench_tts(const TtsBenchOptions& o) {
   voice_options.noise_scale = o.noise_scale;
   voice_options.noise_w = o.noise_w;
   voice_options.thread_count = o.threads;
+  voice_options.first_chunk_frames = o.first_chunk_frames;
   const auto load_start = Clock::now();
   std::unique_ptr<tts::Voice> voice = tts::open_voice(o.voice, voice_options);
   const double load_seconds = std::chrono::duration<double>(Clock::now() - load_start).count();
@@ -170,6 +172,8 @@ void add_bench_tts_subcommand(CLI::App* bench) {
   cmd->add_option("--length-scale", o->length_scale, "Piper length scale");
   cmd->add_option("--noise-scale", o->noise_scale, "Piper noise scale");
   cmd->add_option("--noise-w", o->noise_w, "Piper duration noise");
+  cmd->add_option("--first-chunk-frames", o->first_chunk_frames,
+                  "Piper decoder streaming: latent frames in the first piece (0: whole sentences)");
   cmd->add_option("--ids-json", o->ids_json_path,
                   "Piper: write the per-sentence phoneme ids and scales to this JSON file");
   cmd->callback([o] { bench_tts(*o); });

@@ -93,6 +93,8 @@ void speak(const SpeakOptions& o) {
   voice_options.noise_scale = o.noise_scale;
   voice_options.noise_w = o.noise_w;
   voice_options.thread_count = o.threads;
+  // Into a file, first-audio latency does not matter: whole sentences, scaled exactly as Piper.
+  if (!o.output_path.empty()) voice_options.first_chunk_frames = 0;
   std::unique_ptr<tts::Voice> voice = tts::open_voice(o.voice, voice_options);
 
   std::unique_ptr<SpeechOutput> output;

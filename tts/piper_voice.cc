@@ -64,6 +64,14 @@ void PiperVoiceOptions::validate() const {
     throw Error("piper voice options: thread_count = " + std::to_string(thread_count) +
                 " outside [1, 256]");
   }
+  if (first_chunk_frames < 0 || first_chunk_frames > 100000) {
+    throw Error("piper voice options: first_chunk_frames = " + std::to_string(first_chunk_frames) +
+                " outside [0, 100000]");
+  }
+  if (chunk_context_frames < 0 || chunk_context_frames > 1000) {
+    throw Error("piper voice options: chunk_context_frames = " + std::to_string(chunk_context_frames) +
+                " outside [0, 1000]");
+  }
 }
 
 std::string default_piper_config_path(const std::string& model_path) {
@@ -141,6 +149,8 @@ void PiperVoice::initialize(kernels::ThreadPool* pool) {
   }
   session_ = std::make_unique<onnx::Session>(model_, *pool);
   phonemizer_ = std::make_unique<Phonemizer>(config_.espeak_voice);
+  // Piper's exports name the decoder's first convolution after the module (VITS `dec`).
+  if (options_.first_chunk_frames > 0) decoder_input_ = model_->node_input_name("/dec/conv_pre/Conv", 0);
 }
 
 std::vector<std::vector<int64_t>> PiperVoice::sentence_ids(std::string_view text) const {
@@ -162,18 +172,22 @@ std::vector<std::vector<int64_t>> PiperVoice::collect_ids(std::string_view text,
   return all;
 }
 
-void PiperVoice::synthesize_ids(std::span<const int64_t> ids, std::vector<float>& samples) {
+std::vector<std::pair<std::string, onnx::Value>> PiperVoice::feeds_for(std::span<const int64_t> ids) {
   if (ids.empty()) throw Error(options_.model_path + ": no phoneme ids to synthesize");
   const int64_t id_count = static_cast<int64_t>(ids.size());
-  const int64_t lengths[1] = {id_count};
-  const int64_t speaker[1] = {speaker_id_};
+  id_feed_[0] = id_count;
+  id_feed_[1] = speaker_id_;
   std::vector<std::pair<std::string, onnx::Value>> feeds;
   feeds.reserve(4);
   feeds.emplace_back("input", feed_view(ids.data(), onnx::Shape{1, id_count}));
-  feeds.emplace_back("input_lengths", feed_view(lengths, onnx::Shape{1}));
+  feeds.emplace_back("input_lengths", feed_view(&id_feed_[0], onnx::Shape{1}));
   feeds.emplace_back("scales", feed_view(scales_, onnx::Shape{3}));
-  if (has_sid_input_) feeds.emplace_back("sid", feed_view(speaker, onnx::Shape{1}));
-  const std::vector<onnx::Value> outputs = session_->run(feeds, {"output"});
+  if (has_sid_input_) feeds.emplace_back("sid", feed_view(&id_feed_[1], onnx::Shape{1}));
+  return feeds;
+}
+
+void PiperVoice::synthesize_ids(std::span<const int64_t> ids, std::vector<float>& samples) {
+  const std::vector<onnx::Value> outputs = session_->run(feeds_for(ids), {"output"});
   const onnx::Value& audio = outputs.at(0);
   if (audio.type != onnx::ElemType::kFloat) {
     throw Error(options_.model_path + ": output is " + audio.describe() + ", expected float");
@@ -207,14 +221,69 @@ void PiperVoice::warn_missing(const std::map<char32_t, int>& missing) {
   }
 }
 
+bool PiperVoice::synthesize_streamed(std::span<const int64_t> ids, const AudioSink& sink) {
+  std::vector<std::pair<std::string, onnx::Value>> feeds = feeds_for(ids);
+  const onnx::Value z = session_->run_part(feeds, {decoder_input_}).at(0);
+  if (z.type != onnx::ElemType::kFloat || z.shape.rank() != 3 || z.shape[0] != 1) {
+    throw Error(options_.model_path + ": decoder input '" + decoder_input_ + "' is " + z.describe() +
+                ", expected float [1, channels, frames]");
+  }
+  const int64_t channels = z.shape[1];
+  const int64_t frames = z.shape[2];
+  latent_.assign(z.data<float>(), z.data<float>() + z.element_count());  // z dies at the next run
+  // The decoder's feeds: the latent piece (and the speaker, which conditions it).
+  std::vector<std::pair<std::string, onnx::Value>> decoder_feeds(1);
+  if (has_sid_input_) decoder_feeds.push_back(feeds.back());
+  const int64_t context = options_.chunk_context_frames;
+  float peak = 0.01f;
+  int64_t begin = 0;
+  int64_t size = options_.first_chunk_frames;
+  while (begin < frames) {
+    int64_t end = std::min(frames, begin + size);
+    // A remainder shorter than this piece joins it — except after the first piece, whose size
+    // is the latency, unless what is left is within the context (a second run would cost more).
+    if (frames - end < (begin == 0 ? context : size)) end = frames;
+    const int64_t lo = std::max<int64_t>(0, begin - context);
+    const int64_t hi = std::min(frames, end + context);
+    piece_.resize(static_cast<size_t>(channels * (hi - lo)));
+    for (int64_t c = 0; c < channels; ++c) {
+      std::copy(latent_.begin() + c * frames + lo, latent_.begin() + c * frames + hi,
+                piece_.begin() + c * (hi - lo));
+    }
+    decoder_feeds[0] = {decoder_input_, feed_view(piece_.data(), onnx::Shape{1, channels, hi - lo})};
+    const onnx::Value audio = session_->run_part(decoder_feeds, {"output"}).at(0);
+    const auto count = audio.element_count();
+    if (audio.type != onnx::ElemType::kFloat || count % (hi - lo) != 0) {
+      throw Error(options_.model_path + ": decoder output is " + audio.describe() + " for " +
+                  std::to_string(hi - lo) + " latent frames, expected float, a whole number of samples per frame");
+    }
+    const int64_t hop = count / (hi - lo);
+    const float* pcm = audio.data<float>();
+    sentence_samples_.assign(pcm + (begin - lo) * hop, pcm + (end - lo) * hop);
+    if (options_.normalize_volume) {
+      for (float v : sentence_samples_) peak = std::max(peak, std::fabs(v));
+      const float gain = 1.0f / peak;
+      for (float& v : sentence_samples_) v = std::clamp(v * gain, -1.0f, 1.0f);
+    }
+    if (!sentence_samples_.empty() && !sink(sentence_samples_)) return false;
+    begin = end;
+    size *= 4;
+  }
+  return true;
+}
+
 bool PiperVoice::synthesize(std::string_view text, const AudioSink& sink) {
   std::map<char32_t, int> missing;
   const std::vector<std::vector<int64_t>> sentences = collect_ids(text, &missing);
   warn_missing(missing);
   for (size_t i = 0; i < sentences.size(); ++i) {
-    sentence_samples_.clear();
-    synthesize_ids(sentences[i], sentence_samples_);
-    if (!sentence_samples_.empty() && !sink(sentence_samples_)) return false;
+    if (i == 0 && !decoder_input_.empty()) {
+      if (!synthesize_streamed(sentences[i], sink)) return false;
+    } else {
+      sentence_samples_.clear();
+      synthesize_ids(sentences[i], sentence_samples_);
+      if (!sentence_samples_.empty() && !sink(sentence_samples_)) return false;
+    }
     if (i + 1 < sentences.size() && !silence_.empty() && !sink(silence_)) return false;
   }
   return true;

@@ -17,6 +17,19 @@
 //   * normalize_volume (default, as Piper) scales each sentence so its peak is 1.0 (a peak under
 //     0.01 is treated as 0.01, so near-silence is not amplified), then clips to [-1, 1]. With it
 //     off the samples are the model's output unchanged (what the ONNX Runtime golden holds).
+//   * Decoder streaming (first_chunk_frames > 0, the default): the first sentence of every
+//     synthesize() call is decoded in pieces. The graph is run in two stages (onnx::Session::
+//     run_part, cut at the decoder's input, the input of node "/dec/conv_pre/Conv" in every
+//     Piper VITS export): text encoder, durations and flow give the sentence's latent frames;
+//     the HiFi-GAN decoder then turns the first first_chunk_frames of them (plus
+//     chunk_context_frames on each side, so every sample it keeps sees what it would see in one
+//     run) into the first piece of audio, and the rest in pieces that grow fourfold. The
+//     samples equal one run's (to float rounding: the tests hold them within 1e-6), but the
+//     first audio comes after a fraction of the decoder, most of a sentence's time. The other
+//     sentences run whole: while the first plays, the next is made. A graph without that node
+//     runs whole. With normalize_volume, a streamed sentence is scaled by the peak heard so far
+//     (its level can only step down, where a later piece is louder than all before it) instead
+//     of the whole sentence's peak.
 //   * A phoneme the voice's map lacks is skipped (never an error) and reported with ONE
 //     spdlog warning per synthesize() call that names each newly missing phoneme and its count;
 //     a phoneme already reported by this voice is not reported again. missing_phonemes() keeps
@@ -27,7 +40,8 @@
 // voice config voice.onnx.json not found ..."), a model that is not a Piper graph (names the
 // missing input), an unknown speaker, or invalid scales (names the field). synthesize() throws
 // parley::Error only if the model itself fails (an op error). The sink gets each sentence's
-// samples in one call, then (between sentences) the silence in another.
+// samples in one call (the first sentence, streamed, in one call per piece), then (between
+// sentences) the silence in another.
 //
 // Threads: the Model is immutable and may be shared by several PiperVoices (one per thread);
 // one PiperVoice runs one synthesize() at a time (it owns an onnx::Session). The thread pool is
@@ -46,8 +60,10 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "kernels/onnx/value.h"
 #include "tts/phonemizer.h"
 #include "tts/voice.h"
 #include "tts/voice_config.h"
@@ -75,6 +91,11 @@ struct PiperVoiceOptions {
   enum class Segmentation { kSentences, kOneUtterance };
   Segmentation segmentation = Segmentation::kSentences;
   bool normalize_volume = true;
+  // Decoder streaming (see above): latent frames in the first piece (0: off) — 32 frames are
+  // 0.37 s of audio at 22,050 Hz with Piper's hop of 256 samples — and frames of context on each
+  // side of a piece (the HiFi-GAN of Piper's medium voices sees 10 frames each way).
+  int first_chunk_frames = 32;
+  int chunk_context_frames = 12;
   int thread_count = 1;  // used only when no pool is passed in
 
   // Throws parley::Error naming the first invalid field.
@@ -119,6 +140,9 @@ class PiperVoice final : public Voice {
   std::vector<std::vector<int64_t>> collect_ids(std::string_view text,
                                                 std::map<char32_t, int>* missing) const;
   void warn_missing(const std::map<char32_t, int>& missing);
+  std::vector<std::pair<std::string, onnx::Value>> feeds_for(std::span<const int64_t> ids);
+  // The first sentence, decoded in pieces (decoder streaming); false when the sink refused one.
+  bool synthesize_streamed(std::span<const int64_t> ids, const AudioSink& sink);
 
   PiperVoiceOptions options_;
   VoiceConfig config_;
@@ -132,6 +156,10 @@ class PiperVoice final : public Voice {
   bool has_sid_input_ = false;
   std::map<char32_t, int> missing_total_;
   std::vector<float> sentence_samples_;  // reused per sentence
+  std::string decoder_input_;            // the latent the decoder reads; "" = no streaming
+  std::vector<float> latent_;            // decoder streaming: the sentence's latent [C, T]
+  std::vector<float> piece_;             // decoder streaming: one piece's latent [C, frames]
+  int64_t id_feed_[2] = {0, 0};          // input_lengths and sid of the current run
   std::vector<float> silence_;           // sentence silence, built once
 };
 

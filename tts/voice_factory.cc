@@ -62,6 +62,7 @@ std::unique_ptr<Voice> open_piper(const std::string& path, const VoiceOpenOption
   piper.noise_w = options.noise_w;
   piper.sentence_silence_seconds = options.sentence_silence_seconds;
   piper.thread_count = options.thread_count;
+  if (options.first_chunk_frames) piper.first_chunk_frames = *options.first_chunk_frames;
   if (options.rate_words_per_minute) {
     const int rate = *options.rate_words_per_minute;
     if (rate < 80 || rate > 450) {

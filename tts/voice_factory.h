@@ -50,6 +50,7 @@ struct VoiceOpenOptions {
   std::optional<float> noise_w = {};
   std::optional<float> sentence_silence_seconds = {};
   int thread_count = 1;                  // threads of the voice's own pool (when pool is null)
+  std::optional<int> first_chunk_frames = {};  // Piper decoder streaming (PiperVoiceOptions); unset: default
   kernels::ThreadPool* pool = nullptr;   // shared pool; must outlive the voice
 };
 

@@ -191,6 +191,14 @@ const std::vector<ValueInfo>& Model::inputs() const { return data_->graph->input
 const std::vector<ValueInfo>& Model::outputs() const { return data_->graph->outputs; }
 const Graph& Model::graph() const { return *data_->graph; }
 const std::vector<std::string>& Model::diagnostics() const { return data_->diagnostics; }
+std::string Model::node_input_name(std::string_view node_name, int index) const {
+  for (const auto& node : data_->graph->nodes) {
+    if (node->proto->name() != node_name) continue;
+    if (index < 0 || index >= node->proto->input_size()) return "";
+    return node->proto->input(index);
+  }
+  return "";
+}
 int Model::runtime_node_count() const { return data_->runtime_node_count; }
 int Model::file_node_count() const { return data_->file_node_count; }
 

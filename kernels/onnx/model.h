@@ -51,6 +51,9 @@ class Model {
   const std::vector<ValueInfo>& inputs() const;
   const std::vector<ValueInfo>& outputs() const;
   const Graph& graph() const;
+  // The name of input `index` of the top-level node called `node_name` ("" when there is no such
+  // node or input): a way to find a value to cut a graph at (Session::run_part).
+  std::string node_input_name(std::string_view node_name, int index) const;
   // Checker and shape-inference findings that did not stop the load.
   const std::vector<std::string>& diagnostics() const;
   // Nodes executed per run (after folding) / nodes in the file, counting subgraphs.

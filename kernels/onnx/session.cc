@@ -21,6 +21,14 @@ struct Buffer {
   int refs = 0;
 };
 
+// What a partial run (Session::run_part) executes: the nodes its outputs need, given its feeds.
+struct RunPlan {
+  std::vector<uint8_t> run_node;  // per node of the top-level graph
+  std::vector<uint8_t> keep;      // per slot: fetched, so never released during the run
+  std::vector<int> feed_slots;    // parallel to the feeds' names
+  std::vector<int> result_slots;  // parallel to the output names
+};
+
 struct Frame {
   std::vector<Value> values;
   std::vector<int> buffer_of;  // buffer id holding a reference for the slot, -1 for none
@@ -46,6 +54,7 @@ struct Session::Impl {
   std::vector<int> free_buffers;
   kernels::Arena scratch;
   std::unordered_map<const Graph*, Frame> frames;
+  std::map<std::string, RunPlan, std::less<>> plans;  // run_part, by feed and output names
   // PARLEY_ONNX_PROFILE set: CPU time of the process (all threads; steadier than wall time on a
   // shared machine) and calls per op type (control-flow ops inclusive of their subgraphs),
   // printed to stderr when the Session ends.
@@ -135,9 +144,12 @@ struct Session::Impl {
     return f.values[slot];
   }
 
-  // Runs every node of g with inputs already bound in f; fills f.results (refs move to
-  // f.result_buffers, which the caller releases).
-  void execute(const Graph& g, Frame& f);
+  // Runs every node of g (those plan->run_node marks when a plan is given) with inputs already
+  // bound in f; fills f.results (refs move to f.result_buffers, which the caller releases).
+  void execute(const Graph& g, Frame& f, const RunPlan* plan = nullptr);
+  // Binds `feeds` (graph inputs by default; with a plan, its feed_slots) after checking them.
+  void bind_feeds(const Model& m, Frame& f, const std::vector<std::pair<std::string, Value>>& feeds,
+                  const RunPlan* plan);
 };
 
 namespace {
@@ -256,9 +268,18 @@ class NodeContext final : public OpContext {
 
 }  // namespace
 
-void Session::Impl::execute(const Graph& g, Frame& f) {
+void Session::Impl::execute(const Graph& g, Frame& f, const RunPlan* plan) {
   const size_t count = g.nodes.size();
   for (size_t i = 0; i < count; ++i) {
+    if (plan != nullptr && !plan->run_node[i]) {
+      // Not needed: what only it would have read still ends here (fetched values excepted).
+      for (int s : g.release_after[i]) {
+        if (plan->keep[s]) continue;
+        release(f.buffer_of[s]);
+        f.buffer_of[s] = -1;
+      }
+      continue;
+    }
     // Streaming models run thousands of small nodes between weight-heavy ones that evict their
     // bookkeeping from cache: fetch the next nodes' records ahead of use (two ahead for the node
     // itself, one ahead for what it points to).
@@ -309,13 +330,14 @@ void Session::Impl::execute(const Graph& g, Frame& f) {
     }
     scratch.reset();
     for (int s : g.release_after[i]) {
+      if (plan != nullptr && plan->keep[s]) continue;
       release(f.buffer_of[s]);
       f.buffer_of[s] = -1;
     }
   }
   f.results.clear();
   f.result_buffers.clear();
-  for (int s : g.output_slots) {
+  for (int s : plan != nullptr ? plan->result_slots : g.output_slots) {
     f.results.push_back(get(g, f, s));
     int id = f.buffer_of[s];
     if (id < 0 && g.slots[s].outer_slot >= 0) id = buffer_containing(f.results.back().raw);
@@ -341,6 +363,56 @@ size_t Session::arena_bytes() const {
   return total;
 }
 
+namespace {
+
+// Checks a value fed for a graph input against the input's declared type and fixed dims.
+void check_graph_input(const Model& m, const ValueInfo& info, const Value& value) {
+  const std::string& name = info.name;
+  if (info.type != ElemType::kUndefined && value.type != info.type) {
+    throw Error(m.path() + ": run: input '" + name + "' must be " + std::string(elem_type_name(info.type)) +
+                ", got " + value.describe());
+  }
+  if (info.has_shape) {
+    bool ok = static_cast<int>(info.dims.size()) == value.shape.rank();
+    for (int d = 0; ok && d < value.shape.rank(); ++d) {
+      ok = info.dims[d] < 0 || info.dims[d] == value.shape[d];
+    }
+    if (!ok) {
+      throw Error(m.path() + ": run: input '" + name + "' must have shape " + info.shape_string() + ", got " +
+                  value.describe());
+    }
+  }
+}
+
+}  // namespace
+
+void Session::Impl::bind_feeds(const Model& m, Frame& f, const std::vector<std::pair<std::string, Value>>& feeds,
+                               const RunPlan* plan) {
+  const Graph& g = m.graph();
+  std::vector<bool> fed(g.input_slots.size(), false);
+  for (size_t i = 0; i < feeds.size(); ++i) {
+    const auto& [name, value] = feeds[i];
+    // An init-capture: clang 14 cannot capture a structured binding by name.
+    auto it = std::find_if(g.inputs.begin(), g.inputs.end(), [&feed_name = name](const ValueInfo& in) {
+      return in.name == feed_name;
+    });
+    if (it == g.inputs.end() && plan == nullptr) throw Error(m.path() + ": run: no graph input named '" + name + "'");
+    if (it != g.inputs.end()) {
+      check_graph_input(m, *it, value);
+      fed[static_cast<size_t>(it - g.inputs.begin())] = true;
+    }
+    if (value.shape.element_count() > 0 && value.raw == nullptr) {
+      throw Error(m.path() + ": run: input '" + name + "' has no data");
+    }
+    const int slot = plan != nullptr ? plan->feed_slots[i] : g.input_slots[static_cast<size_t>(it - g.inputs.begin())];
+    f.values[slot] = value;
+  }
+  if (plan != nullptr) return;  // the plan checked that what it needs is fed
+  for (size_t k = 0; k < fed.size(); ++k) {
+    if (!fed[k]) throw Error(m.path() + ": run: input '" + g.inputs[k].name + "' not fed");
+  }
+}
+
 std::vector<Value> Session::run(const std::vector<std::pair<std::string, Value>>& feeds,
                                 const std::vector<std::string>& output_names) {
   const Graph& g = model_->graph();
@@ -350,38 +422,7 @@ std::vector<Value> Session::run(const std::vector<std::pair<std::string, Value>>
   Frame& f = s.frame_for(g);
   f.parent = nullptr;
   std::fill(f.buffer_of.begin(), f.buffer_of.end(), -1);
-  std::vector<bool> fed(g.input_slots.size(), false);
-  for (const auto& [name, value] : feeds) {
-    // An init-capture: clang 14 cannot capture a structured binding by name.
-    auto it = std::find_if(g.inputs.begin(), g.inputs.end(), [&feed_name = name](const ValueInfo& in) {
-      return in.name == feed_name;
-    });
-    if (it == g.inputs.end()) throw Error(model_->path() + ": run: no graph input named '" + name + "'");
-    const size_t k = static_cast<size_t>(it - g.inputs.begin());
-    const ValueInfo& info = *it;
-    if (info.type != ElemType::kUndefined && value.type != info.type) {
-      throw Error(model_->path() + ": run: input '" + name + "' must be " +
-                  std::string(elem_type_name(info.type)) + ", got " + value.describe());
-    }
-    if (info.has_shape) {
-      bool ok = static_cast<int>(info.dims.size()) == value.shape.rank();
-      for (int d = 0; ok && d < value.shape.rank(); ++d) {
-        ok = info.dims[d] < 0 || info.dims[d] == value.shape[d];
-      }
-      if (!ok) {
-        throw Error(model_->path() + ": run: input '" + name + "' must have shape " +
-                    info.shape_string() + ", got " + value.describe());
-      }
-    }
-    if (value.shape.element_count() > 0 && value.raw == nullptr) {
-      throw Error(model_->path() + ": run: input '" + name + "' has no data");
-    }
-    f.values[g.input_slots[k]] = value;
-    fed[k] = true;
-  }
-  for (size_t k = 0; k < fed.size(); ++k) {
-    if (!fed[k]) throw Error(model_->path() + ": run: input '" + g.inputs[k].name + "' not fed");
-  }
+  s.bind_feeds(*model_, f, feeds, nullptr);
   s.execute(g, f);
   if (output_names.empty()) return f.results;
   std::vector<Value> out;
@@ -395,6 +436,78 @@ std::vector<Value> Session::run(const std::vector<std::pair<std::string, Value>>
     out.push_back(f.results[static_cast<size_t>(it - g.outputs.begin())]);
   }
   return out;
+}
+
+std::vector<Value> Session::run_part(const std::vector<std::pair<std::string, Value>>& feeds,
+                                     const std::vector<std::string>& output_names) {
+  const Graph& g = model_->graph();
+  Impl& s = *impl_;
+  const std::string& path = model_->path();
+  std::string key;
+  for (const auto& feed : feeds) key += feed.first + '\n';
+  key += '\t';
+  for (const std::string& name : output_names) key += name + '\n';
+  auto found = s.plans.find(key);
+  if (found == s.plans.end()) {
+    RunPlan plan;
+    plan.run_node.assign(g.nodes.size(), 0);
+    plan.keep.assign(g.slots.size(), 0);
+    std::vector<uint8_t> fed(g.slots.size(), 0);
+    auto slot_of = [&](const std::string& name, const char* what) {
+      const int slot = g.find_slot(name);
+      if (slot < 0 || g.slots[static_cast<size_t>(slot)].outer_slot >= 0)
+        throw Error(path + ": run_part: no value named '" + name + "' (" + what + ")");
+      return slot;
+    };
+    for (const auto& feed : feeds) {
+      const int slot = slot_of(feed.first, "fed");
+      if (g.slots[static_cast<size_t>(slot)].constant != nullptr)
+        throw Error(path + ": run_part: '" + feed.first + "' is a constant of the model; it cannot be fed");
+      if (fed[static_cast<size_t>(slot)]) throw Error(path + ": run_part: '" + feed.first + "' fed twice");
+      fed[static_cast<size_t>(slot)] = 1;
+      plan.feed_slots.push_back(slot);
+    }
+    std::vector<int> work;
+    for (const std::string& name : output_names) {
+      const int slot = slot_of(name, "fetched");
+      plan.result_slots.push_back(slot);
+      plan.keep[static_cast<size_t>(slot)] = 1;
+      work.push_back(slot);
+    }
+    std::vector<uint8_t> seen(g.slots.size(), 0);
+    while (!work.empty()) {
+      const int slot = work.back();
+      work.pop_back();
+      if (seen[static_cast<size_t>(slot)]) continue;
+      seen[static_cast<size_t>(slot)] = 1;
+      const Slot& info = g.slots[static_cast<size_t>(slot)];
+      if (fed[static_cast<size_t>(slot)] || info.constant != nullptr) continue;
+      if (info.producer < 0)
+        throw Error(path + ": run_part: input '" + info.name + "' is needed and not fed");
+      const detail::NodeState& node = *g.nodes[static_cast<size_t>(info.producer)];
+      if (plan.run_node[static_cast<size_t>(info.producer)]) continue;
+      plan.run_node[static_cast<size_t>(info.producer)] = 1;
+      for (int out : node.outputs) {
+        if (out >= 0 && fed[static_cast<size_t>(out)])
+          throw Error(path + ": run_part: '" + g.slots[static_cast<size_t>(out)].name +
+                      "' is fed, but the node computing it is needed for '" + info.name + "'");
+      }
+      for (int in : node.inputs) {
+        if (in >= 0) work.push_back(in);
+      }
+      for (int in : node.implicit_inputs) work.push_back(in);
+    }
+    found = s.plans.emplace(std::move(key), std::move(plan)).first;
+  }
+  const RunPlan& plan = found->second;
+  s.reset_buffers();
+  s.scratch.reset();
+  Frame& f = s.frame_for(g);
+  f.parent = nullptr;
+  std::fill(f.buffer_of.begin(), f.buffer_of.end(), -1);
+  s.bind_feeds(*model_, f, feeds, &plan);
+  s.execute(g, f, &plan);
+  return f.results;
 }
 
 }  // namespace parley::onnx

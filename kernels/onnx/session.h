@@ -49,6 +49,16 @@ class Session {
   std::vector<Value> run(const std::vector<std::pair<std::string, Value>>& feeds,
                          const std::vector<std::string>& output_names = {});
 
+  // Runs a part of the graph, to run a model in stages (Piper: the decoder over pieces of the
+  // latent sequence). `output_names` may name any value of the top-level graph, not only its
+  // outputs; `feeds` may name graph inputs and computed values alike — a fed value is taken as
+  // given, and the nodes that would compute it do not run. Only the nodes the outputs need run,
+  // so only the graph inputs they need must be fed. The plan for each set of names is made once
+  // and kept. Throws parley::Error for an unknown name, a needed graph input not fed, or a fed
+  // value that a node the outputs need also computes; otherwise as run().
+  std::vector<Value> run_part(const std::vector<std::pair<std::string, Value>>& feeds,
+                              const std::vector<std::string>& output_names);
+
   const Model& model() const { return *model_; }
   // Bytes held by the buffer arena (after warm-up this stays constant across runs).
   size_t arena_bytes() const;

@@ -121,6 +121,59 @@ TEST(OnnxModel, FeedsAreValidated) {
   EXPECT_THROW(session.run({{"cond", wrong_rank}}), Error);
 }
 
+// run_part: any computed value may be fetched or fed; only the nodes the outputs need run, so
+// only the inputs they need are fed.
+TEST(OnnxSession, RunPartFetchesAndFeedsComputedValues) {
+  auto model = Model::load(data_path("two_stage.onnx"));
+  kernels::ThreadPool pool(1);
+  Session session(model, pool);
+  float x[4] = {1, -2, 3, -4};
+  float s[1] = {10};
+  const Value xv{ElemType::kFloat, Shape{4}, x};
+  const Value sv{ElemType::kFloat, Shape{1}, s};
+  auto values = [](const Value& v) {
+    return std::vector<float>(v.data<float>(), v.data<float>() + v.element_count());
+  };
+  // A computed value fetched; `s` is not needed for it, so not fed.
+  std::vector<Value> out = session.run_part({{"x", xv}}, {"a"});
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(values(out[0]), (std::vector<float>{1, 4, 9, 16}));
+  // Fetched together with what is computed after its last reader: `a` is still intact.
+  out = session.run_part({{"x", xv}, {"s", sv}}, {"a", "y", "r"});
+  EXPECT_EQ(values(out[0]), (std::vector<float>{1, 4, 9, 16}));
+  EXPECT_EQ(values(out[1]), (std::vector<float>{-11, -14, -19, -26}));
+  EXPECT_EQ(values(out[2]), (std::vector<float>{3, 0}));
+  // A computed value fed: the Mul does not run, `x` is not needed.
+  float a[4] = {0.5f, 1, 2, 3};
+  out = session.run_part({{"a", Value{ElemType::kFloat, Shape{4}, a}}, {"s", sv}}, {"y"});
+  EXPECT_EQ(values(out[0]), (std::vector<float>{-10.5f, -11, -12, -13}));
+  // Plans are kept per set of names; the whole run still works between parts.
+  out = session.run({{"x", xv}, {"s", sv}});
+  EXPECT_EQ(values(out[0]), (std::vector<float>{-11, -14, -19, -26}));
+  out = session.run_part({{"x", xv}}, {"a"});
+  EXPECT_EQ(values(out[0]), (std::vector<float>{1, 4, 9, 16}));
+  auto error_of = [&](const std::vector<std::pair<std::string, Value>>& feeds, const std::vector<std::string>& names) {
+    try {
+      session.run_part(feeds, names);
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  const std::string path = data_path("two_stage.onnx");
+  EXPECT_EQ(error_of({{"a", Value{ElemType::kFloat, Shape{4}, a}}}, {"y"}),
+            path + ": run_part: input 's' is needed and not fed");
+  EXPECT_EQ(error_of({{"x", xv}}, {"nothing"}), path + ": run_part: no value named 'nothing' (fetched)");
+  EXPECT_EQ(error_of({{"zz", xv}}, {"a"}), path + ": run_part: no value named 'zz' (fed)");
+  EXPECT_EQ(error_of({{"x", xv}, {"p", xv}}, {"r"}),
+            path + ": run_part: 'p' is fed, but the node computing it is needed for 'q'");
+  EXPECT_EQ(error_of({{"x", xv}, {"x", xv}}, {"a"}), path + ": run_part: 'x' fed twice");
+  // A graph input fed is still checked against its declared type and shape.
+  float wide[5] = {};
+  EXPECT_EQ(error_of({{"x", Value{ElemType::kFloat, Shape{5}, wide}}}, {"a"}),
+            path + ": run: input 'x' must have shape [4], got float[5]");
+}
+
 TEST(OnnxModel, LoopCarriesValuesAndStacksScanOutputs) {
   auto model = Model::load(data_path("loop_counter.onnx"));
   kernels::ThreadPool pool(1);

@@ -98,6 +98,7 @@ class PiperVoiceTest : public ::testing::Test {
     options.length_scale = 1.0f;
     options.noise_w = 0.0f;
     options.normalize_volume = false;
+    options.first_chunk_frames = 0;  // every sentence in one run, as Piper
     return options;
   }
 
@@ -193,6 +194,64 @@ TEST_F(PiperVoiceTest, StreamsEachSentenceAsItIsReadyAndMatchesOnnxRuntime) {
     ASSERT_TRUE(reference.read(reinterpret_cast<char*>(expected.data()), 4 * count));
     ASSERT_EQ(recording.chunks[chunk].size(), expected.size()) << "chunk " << chunk;
     EXPECT_LE(max_abs_diff(recording.chunks[chunk], expected), 1e-4f) << "chunk " << chunk;
+  }
+}
+
+// Decoder streaming: the first sentence arrives in pieces (the first one first_chunk_frames of
+// latent frames long), their samples those of the sentence's whole run; the second sentence
+// runs whole. First audio comes well before the whole first sentence would have.
+TEST_F(PiperVoiceTest, FirstSentenceStreamedInPiecesEqualsItsWholeRun) {
+  PiperVoice whole_voice(model_, config_, exact_options());
+  record(whole_voice, text_);  // warm: arena grown, as for the voices below
+  const Recording whole = record(whole_voice, text_);
+  ASSERT_EQ(whole.chunks.size(), 3u);
+  for (int first : {8, 32}) {
+    for (int context : {12, 24}) {
+      PiperVoiceOptions options = exact_options();
+      options.first_chunk_frames = first;
+      options.chunk_context_frames = context;
+      PiperVoice voice(model_, config_, options);
+      record(voice, text_);  // warm: the run plans made, the arena grown
+      const Recording streamed = record(voice, text_);
+      ASSERT_GE(streamed.chunks.size(), 4u) << first;  // >= 2 pieces, the silence, sentence 2
+      EXPECT_EQ(streamed.chunks[0].size(), static_cast<size_t>(first) * 256) << first;  // Piper's hop
+      std::vector<float> joined;
+      for (size_t k = 0; k + 2 < streamed.chunks.size(); ++k)
+        joined.insert(joined.end(), streamed.chunks[k].begin(), streamed.chunks[k].end());
+      ASSERT_EQ(joined.size(), whole.chunks[0].size()) << first;
+      EXPECT_LE(max_abs_diff(joined, whole.chunks[0]), 1e-6f) << "first " << first << ", context " << context;
+      EXPECT_EQ(streamed.chunks[streamed.chunks.size() - 2], whole.chunks[1]);  // the silence
+      EXPECT_LE(max_abs_diff(streamed.chunks.back(), whole.chunks[2]), 1e-6f);
+      // The first 8 frames come out after the encoder, the flow and 8 + 12 frames of decoding
+      // (about 0.6 of the whole sentence's time on the test graph, alone on the machine).
+      if (first == 8) {
+        EXPECT_LT(streamed.seconds[0], 0.9 * whole.seconds[0]) << streamed.seconds[0] << " vs " << whole.seconds[0];
+      }
+    }
+  }
+  // Too little context changes the samples near a cut (this decoder sees 10 frames each way:
+  // from 10 frames of context on, the pieces equal the whole run to float rounding, ~1e-8).
+  PiperVoiceOptions narrow = exact_options();
+  narrow.first_chunk_frames = 32;
+  narrow.chunk_context_frames = 2;
+  PiperVoice narrow_voice(model_, config_, narrow);
+  const Recording cut = record(narrow_voice, text_);
+  std::vector<float> joined;
+  for (size_t k = 0; k + 2 < cut.chunks.size(); ++k) joined.insert(joined.end(), cut.chunks[k].begin(), cut.chunks[k].end());
+  ASSERT_EQ(joined.size(), whole.chunks[0].size());
+  EXPECT_GT(max_abs_diff(joined, whole.chunks[0]), 1e-4f);
+  // With normalize_volume each piece is scaled by the peak heard so far, clipped to [-1, 1].
+  PiperVoiceOptions loud = exact_options();
+  loud.first_chunk_frames = 32;
+  loud.normalize_volume = true;
+  PiperVoice loud_voice(model_, config_, loud);
+  const Recording scaled = record(loud_voice, text_);
+  float peak = 0.01f;
+  size_t at = 0;
+  for (size_t k = 0; k + 2 < scaled.chunks.size(); ++k) {
+    for (size_t i = 0; i < scaled.chunks[k].size(); ++i) peak = std::max(peak, std::fabs(whole.chunks[0][at + i]));
+    for (size_t i = 0; i < scaled.chunks[k].size(); ++i, ++at)
+      ASSERT_NEAR(scaled.chunks[k][i], std::clamp(whole.chunks[0][at] / peak, -1.0f, 1.0f), 1e-4f) << k << " " << i;
   }
 }
 
@@ -331,6 +390,7 @@ TEST(PiperVoiceFeeds, ScalesSpeakerAndLengthsReachTheModel) {
   const auto sentences = voice.sentence_ids("Hi. Bye.");
   ASSERT_EQ(sentences.size(), 2u);
   const Recording recording = record(voice, "Hi. Bye.");
+  // Decoder streaming is on by default, but this graph has no Piper decoder: whole runs.
   ASSERT_EQ(recording.chunks.size(), 3u);
   for (size_t s = 0; s < 2; ++s) {
     const std::vector<int64_t>& ids = sentences[s];

@@ -74,3 +74,18 @@ for name, dims in (("constant_of_shape_1pib.onnx", [1 << 24, 1 << 24]),
          helper.make_node("ConstantOfShape", ["shape"], ["y"])],
         "huge", [], [helper.make_tensor_value_info("y", TensorProto.FLOAT, [None, None])])
     save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), name)
+
+# A graph to run in parts (Session::run_part): a = x*x; b = a + s; y = -b; p, q = Split(x);
+# r = Relu(q). Outputs y and r; a, b, p, q are computed values a part may fetch or be fed.
+graph = helper.make_graph(
+    [helper.make_node("Mul", ["x", "x"], ["a"]),
+     helper.make_node("Add", ["a", "s"], ["b"]),
+     helper.make_node("Neg", ["b"], ["y"]),
+     helper.make_node("Split", ["x"], ["p", "q"], axis=0),
+     helper.make_node("Relu", ["q"], ["r"])],
+    "two_stage",
+    [helper.make_tensor_value_info("x", TensorProto.FLOAT, [4]),
+     helper.make_tensor_value_info("s", TensorProto.FLOAT, [1])],
+    [helper.make_tensor_value_info("y", TensorProto.FLOAT, [4]),
+     helper.make_tensor_value_info("r", TensorProto.FLOAT, [2])])
+save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), "two_stage.onnx")
