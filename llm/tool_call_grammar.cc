@@ -434,7 +434,6 @@ class Parser {
 
 }  // namespace
 
-
 std::vector<ToolCallSpec> tool_call_specs_from_json(const nlohmann::json& tools, const std::string& source) {
   using nlohmann::json;
   using Type = ToolCallParameter::Type;
