@@ -75,6 +75,18 @@ constexpr size_t kMaxFillerWords = 2;
 
 }  // namespace
 
+std::optional<size_t> find_phrase_words(const std::vector<std::string>& words,
+                                        const std::vector<std::string>& phrase, size_t max_start) {
+  const size_t n = phrase.size();
+  if (n == 0) return std::nullopt;
+  for (size_t start = 0; start <= max_start && start + n <= words.size(); ++start) {
+    bool match = true;
+    for (size_t k = 0; k < n && match; ++k) match = word_matches(words[start + k], phrase[k]);
+    if (match) return start;
+  }
+  return std::nullopt;
+}
+
 WakePhraseGate::WakePhraseGate(std::string_view phrase, double window_seconds)
     : phrase_words_(normalized_words(phrase)), window_us_(static_cast<int64_t>(window_seconds * 1e6)) {
   if (phrase_words_.empty()) throw Error("wake.phrase: \"" + std::string(phrase) + "\" has no words");
@@ -87,12 +99,9 @@ void WakePhraseGate::turn_ended(int64_t now_us) { awake_until_us_ = now_us + win
 
 WakePhraseGate::Decision WakePhraseGate::admit(std::string_view transcript, int64_t now_us) {
   const std::vector<std::string> words = normalized_words(transcript);
-  const size_t n = phrase_words_.size();
-  for (size_t start = 0; start <= kMaxFillerWords && start + n <= words.size(); ++start) {
-    bool match = true;
-    for (size_t k = 0; k < n && match; ++k) match = word_matches(words[start + k], phrase_words_[k]);
-    if (!match) continue;
-    std::string rest = trim_leading(transcript.substr(offset_after_words(transcript, start + n)));
+  if (const std::optional<size_t> start = find_phrase_words(words, phrase_words_, kMaxFillerWords)) {
+    const size_t n = phrase_words_.size();
+    std::string rest = trim_leading(transcript.substr(offset_after_words(transcript, *start + n)));
     awake_until_us_ = now_us + window_us_;
     if (normalized_words(rest).empty()) return {Verdict::kWakeOnly, {}};
     return {Verdict::kAnswer, std::move(rest)};

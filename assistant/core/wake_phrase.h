@@ -18,6 +18,7 @@
 //   gate.admit("what time is it", now)               → nullopt while asleep
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -49,5 +50,12 @@ class WakePhraseGate {
 
 // Lower-case words of `text`: runs of letters, digits and apostrophes (ASCII; other bytes split).
 std::vector<std::string> normalized_words(std::string_view text);
+
+// Where `phrase` (normalized words) first occurs in `words`, starting at most at `max_start`;
+// each phrase word of four letters or more may differ by one edit, as the gate matches.
+// nullopt when it does not occur (or `phrase` is empty).
+std::optional<size_t> find_phrase_words(const std::vector<std::string>& words,
+                                        const std::vector<std::string>& phrase,
+                                        size_t max_start = SIZE_MAX);
 
 }  // namespace parley::assistant

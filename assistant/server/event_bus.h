@@ -14,6 +14,7 @@
 //   listening / partial / final / speaking / barge_in / tool / timer / trace: published by the
 //              voice pipeline and converse routes ({text}, {name, arguments, result}, ...).
 //   device     the sound device of `serve --listen` vanished or came back {state, outage_ms}
+//   wake       a Wyoming client's audio held the wake phrase   {request_id, name}
 //
 // Contracts
 //   * publish() never blocks: each subscriber has a bounded buffer (capacity at subscribe());

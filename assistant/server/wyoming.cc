@@ -14,6 +14,7 @@
 #include <cstring>
 
 #include "asr/recognizer.h"
+#include "assistant/core/wake_phrase.h"
 #include "assistant/server/api_error.h"
 #include "assistant/server/audio_codec.h"
 #include "assistant/server/audio_routes.h"
@@ -193,6 +194,7 @@ WyomingServices WyomingServices::from_context(ServerContext& context) {
   WyomingServices services;
   services.recognizer = context.asr_recognizer;
   if (!context.asr_model_id.empty()) services.asr_model_id = context.asr_model_id;
+  if (!context.config.wake.phrase.empty()) services.wake_phrase = context.config.wake.phrase;
   services.voice_spec = context.voice_spec;
   services.voice_options = context.config.voice;
   services.work_queue = &context.work_queue;
@@ -205,7 +207,10 @@ WyomingServices WyomingServices::from_context(ServerContext& context) {
 
 WyomingSession::WyomingSession(const WyomingServices& services, const WyomingLimits& limits,
                                Send send)
-    : services_(services), limits_(limits), send_(std::move(send)) {}
+    : services_(services), limits_(limits), send_(std::move(send)),
+      wake_words_(normalized_words(services.wake_phrase)) {}
+
+WyomingSession::~WyomingSession() = default;
 
 json WyomingSession::info() const {
   json asr = json::array(), tts = json::array();
@@ -238,9 +243,24 @@ json WyomingSession::info() const {
                    {"version", "0.1.0"},
                    {"voices", voices}});
   }
+  json wake = json::array();
+  if (services_.recognizer && !wake_words_.empty()) {
+    wake.push_back({{"name", "parley-wake"},
+                    {"attribution", attribution()},
+                    {"installed", true},
+                    {"description", "Wake phrase spotted by Parley's streaming speech recognition"},
+                    {"version", "0.1.0"},
+                    {"models", json::array({{{"name", services_.wake_phrase},
+                                             {"phrase", services_.wake_phrase},
+                                             {"languages", json::array({"en"})},
+                                             {"attribution", attribution()},
+                                             {"installed", true},
+                                             {"description", "the wake phrase, heard by " + services_.asr_model_id},
+                                             {"version", "0.1.0"}}})}});
+  }
   return {{"asr", asr},
           {"tts", tts},
-          {"wake", json::array()},
+          {"wake", wake},
           {"handle", json::array()},
           {"intent", json::array()}};
 }
@@ -280,6 +300,8 @@ bool WyomingSession::set_format(const json& data) {
 bool WyomingSession::on_audio_start(const json& data) {
   samples_.clear();
   audio_open_ = false;
+  wake_stream_.reset();  // a new stream, maybe at another rate
+  wake_samples_ = 0;
   if (!set_format(data)) return true;  // reported; the stream's chunks will be refused too
   audio_open_ = true;
   return true;
@@ -294,13 +316,14 @@ bool WyomingSession::on_audio_chunk(const WyomingEvent& event) {
   } else if (event.data.contains("rate") && !set_format(event.data)) {
     return true;
   }
-  if (mode_ == Mode::kDetect) return true;  // no wake engine: the audio is consumed
+  if (mode_ == Mode::kDetect && !wake_wanted_) return true;  // nothing to listen for: consumed
   std::vector<float> mono;
   try {
     mono = pcm16_to_mono(event.payload, channels_);
   } catch (const std::exception& e) {
     return report_error(e.what(), "bad-audio");
   }
+  if (mode_ == Mode::kDetect) return spot_wake_phrase(mono);
   const double seconds = static_cast<double>(samples_.size() + mono.size()) / rate_hz_;
   if (seconds > limits_.max_audio_seconds) {
     report_error(
@@ -319,7 +342,14 @@ bool WyomingSession::on_audio_stop() {
   audio_open_ = false;
   std::vector<float> samples = std::move(samples_);
   samples_.clear();
-  if (mode == Mode::kDetect) return send_({"not-detected", json::object(), {}});
+  if (mode == Mode::kDetect) {
+    const bool detected = detected_;
+    wake_stream_.reset();
+    wake_samples_ = 0;
+    detected_ = false;
+    wake_wanted_ = false;
+    return detected || send_({"not-detected", json::object(), {}});
+  }
   if (mode != Mode::kTranscribe && !had_audio) return true;
   if (!services_.recognizer) {
     return report_error("no speech recognition model is loaded", "asr-not-loaded");
@@ -352,6 +382,46 @@ bool WyomingSession::on_audio_stop() {
     services_.events->publish("final", {{"request_id", "wyoming"}, {"text", text}});
   }
   return send_({"transcript", {{"text", text}, {"language", language_}}, {}});
+}
+
+bool WyomingSession::on_detect(const json& data) {
+  mode_ = Mode::kDetect;
+  wake_stream_.reset();
+  wake_samples_ = 0;
+  detected_ = false;
+  wake_wanted_ = services_.recognizer != nullptr && !wake_words_.empty();
+  // names: the wake words the client wants; ours must be among them (compared as words).
+  if (const auto names = data.find("names"); wake_wanted_ && names != data.end() && names->is_array() &&
+                                             !names->empty()) {
+    wake_wanted_ = std::any_of(names->begin(), names->end(), [&](const json& name) {
+      return name.is_string() && normalized_words(name.get<std::string>()) == wake_words_;
+    });
+  }
+  return true;
+}
+
+bool WyomingSession::spot_wake_phrase(std::span<const float> mono) {
+  try {
+    if (!wake_stream_) wake_stream_ = services_.recognizer->create_stream();
+    wake_stream_->accept(mono, rate_hz_);
+    wake_samples_ += static_cast<int64_t>(mono.size());
+    wake_stream_->decode();
+    const asr::RecognitionResult partial = wake_stream_->partial();
+    if (find_phrase_words(normalized_words(partial.text), wake_words_)) {
+      detected_ = true;
+      wake_stream_.reset();  // listen afresh for the next time it is said
+      const int64_t timestamp_ms = wake_samples_ * 1000 / rate_hz_;
+      if (services_.events != nullptr) {
+        services_.events->publish("wake", {{"request_id", "wyoming"}, {"name", services_.wake_phrase}});
+      }
+      return send_({"detection", {{"name", services_.wake_phrase}, {"timestamp", timestamp_ms}}, {}});
+    }
+    if (wake_stream_->is_endpoint()) wake_stream_->reset();  // keep utterances short
+  } catch (const std::exception& e) {
+    wake_stream_.reset();
+    return report_error(std::string("wake detection failed: ") + e.what(), "asr-failed");
+  }
+  return true;
 }
 
 bool WyomingSession::on_synthesize(const json& data) {
@@ -431,10 +501,7 @@ bool WyomingSession::handle(const WyomingEvent& event) {
     }
     return true;
   }
-  if (type == "detect") {
-    mode_ = Mode::kDetect;
-    return true;
-  }
+  if (type == "detect") return on_detect(event.data);
   if (type == "audio-start") return on_audio_start(event.data);
   if (type == "audio-chunk") return on_audio_chunk(event);
   if (type == "audio-stop") return on_audio_stop();

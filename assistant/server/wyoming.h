@@ -9,14 +9,24 @@
 //
 // Events served
 //   describe                       → info {asr: [program with models], tts: [program with
-//                                    voices], wake: [], handle: [], intent: []}
+//                                    voices], wake: [program with the wake phrase as its
+//                                    model, when an ASR model is loaded], handle: [], intent: []}
 //   transcribe {name?, language?}  then audio-start {rate, width, channels}, audio-chunk (PCM
 //                                  payload; width 2 = 16-bit only, 1..8 channels, 8..192 kHz),
 //                                  audio-stop → transcript {text, language}
 //   synthesize {text, voice?: {name?}} → audio-start, audio-chunk (16-bit mono at the voice's
 //                                  rate, about 100 ms each), audio-stop
-//   detect                         → no wake word engine is installed: the audio that follows
-//                                  is consumed and audio-stop answers not-detected
+//   detect {names?}                then audio-start, audio-chunk..., audio-stop: the wake phrase
+//                                  (wake.phrase, "hey parley" when unset) is spotted in the
+//                                  streaming recognizer's partial transcripts as the chunks
+//                                  arrive (matched as `parley listen` matches it: words, one
+//                                  edit allowed in words of four letters or more); each time it
+//                                  is heard → detection {name, timestamp: ms of audio since
+//                                  audio-start}, and listening goes on for the next one.
+//                                  audio-stop with no detection → not-detected. `names` that do
+//                                  not include the phrase, or no ASR model, detect nothing. The
+//                                  audio is decoded as it comes (no work-queue lease: a wake
+//                                  stream never ends) and not kept.
 //   ping {text?}                   → pong {text?}
 //   anything else                  → ignored (the protocol allows unknown events)
 // Errors are error events {text, code}: a header that is not JSON (code "bad-event", the line is
@@ -43,6 +53,7 @@
 #include <list>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
@@ -53,6 +64,7 @@
 
 namespace parley::asr {
 class Recognizer;
+class Stream;
 }
 
 namespace parley::assistant::server {
@@ -110,6 +122,7 @@ class WyomingParser {
 struct WyomingServices {
   std::shared_ptr<const asr::Recognizer> recognizer;  // null: no ASR program in info
   std::string asr_model_id = "parley-asr";
+  std::string wake_phrase = "hey parley";  // detect's phrase; "" = no wake program
   std::string voice_spec;  // configured voice; "" = no TTS program in info
   VoiceOptions voice_options;
   WorkQueue* work_queue = nullptr;        // optional admission for model work
@@ -125,6 +138,9 @@ class WyomingSession {
  public:
   using Send = std::function<bool(const WyomingEvent&)>;
   WyomingSession(const WyomingServices& services, const WyomingLimits& limits, Send send);
+  ~WyomingSession();
+  WyomingSession(const WyomingSession&) = delete;
+  WyomingSession& operator=(const WyomingSession&) = delete;
 
   // Returns false when the connection should close (a send failed or a fatal limit was hit).
   bool handle(const WyomingEvent& event);
@@ -139,6 +155,8 @@ class WyomingSession {
   bool on_audio_chunk(const WyomingEvent& event);
   bool on_audio_stop();
   bool on_synthesize(const nlohmann::json& data);
+  bool on_detect(const nlohmann::json& data);
+  bool spot_wake_phrase(std::span<const float> mono);
   bool set_format(const nlohmann::json& data);
 
   const WyomingServices& services_;
@@ -149,6 +167,13 @@ class WyomingSession {
   bool audio_open_ = false;
   int rate_hz_ = 0, width_ = 0, channels_ = 0;
   std::vector<float> samples_;  // mono at rate_hz_
+  // detect: the phrase's words, whether this request listens for it, the stream decoding the
+  // audio so far, samples since audio-start and whether the phrase was heard in this stream.
+  std::vector<std::string> wake_words_;
+  bool wake_wanted_ = false;
+  std::unique_ptr<asr::Stream> wake_stream_;
+  int64_t wake_samples_ = 0;
+  bool detected_ = false;
 };
 
 class WyomingServer {

@@ -56,5 +56,16 @@ TEST(WakePhrase, EmptyPhraseIsAnError) {
   EXPECT_THROW(WakePhraseGate("parley", -1.0), Error);
 }
 
+// Anywhere in a transcript (Wyoming's wake detection), or within the first words (the gate).
+TEST(WakePhrase, FindsThePhraseWordsAnywhereOrNearTheStart) {
+  const std::vector<std::string> phrase = normalized_words("hey parley");
+  EXPECT_EQ(find_phrase_words(normalized_words("HEY PARLEY WHAT IS"), phrase), 0u);
+  EXPECT_EQ(find_phrase_words(normalized_words("so um well hey parly"), phrase), 3u);  // one edit
+  EXPECT_EQ(find_phrase_words(normalized_words("so um well hey parley"), phrase, 2), std::nullopt);
+  EXPECT_EQ(find_phrase_words(normalized_words("hay parley"), phrase), std::nullopt);  // short words exact
+  EXPECT_EQ(find_phrase_words(normalized_words("hey"), phrase), std::nullopt);
+  EXPECT_EQ(find_phrase_words(normalized_words("hey parley"), {}), std::nullopt);
+}
+
 }  // namespace
 }  // namespace parley::assistant

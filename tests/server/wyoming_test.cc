@@ -11,6 +11,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,7 @@
 #include "asr/transducer_model.h"
 #include "assistant/server/audio_codec.h"
 #include "kernels/error.h"
+#include "tts/voice.h"
 #include "tts/voice_factory.h"
 
 namespace parley::assistant::server {
@@ -166,7 +168,7 @@ struct Recorder {
   }
 };
 
-TEST(WyomingSession, DescribeListsAsrAndTtsAndNoWake) {
+TEST(WyomingSession, DescribeListsAsrTtsAndTheWakePhrase) {
   WyomingServices services;
   services.voice_spec = "espeak:en-us";
   services.recognizer =
@@ -185,7 +187,18 @@ TEST(WyomingSession, DescribeListsAsrAndTtsAndNoWake) {
   EXPECT_TRUE(info.data["asr"][0]["attribution"].contains("url"));
   ASSERT_EQ(info.data["tts"].size(), 1u);
   EXPECT_EQ(info.data["tts"][0]["voices"][0]["name"], "espeak:en-us");
-  EXPECT_TRUE(info.data["wake"].empty());
+  // The wake phrase, spotted by the recognizer, is the wake program's one model.
+  ASSERT_EQ(info.data["wake"].size(), 1u);
+  EXPECT_EQ(info.data["wake"][0]["name"], "parley-wake");
+  EXPECT_EQ(info.data["wake"][0]["models"][0]["name"], "hey parley");
+  EXPECT_EQ(info.data["wake"][0]["models"][0]["phrase"], "hey parley");
+  // No recognizer, no wake program.
+  WyomingServices tts_only;
+  tts_only.voice_spec = "espeak:en-us";
+  Recorder out2;
+  WyomingSession tts_session(tts_only, {}, out2.send());
+  ASSERT_TRUE(tts_session.handle({"describe", json::object(), {}}));
+  EXPECT_TRUE(out2.events.at(0).data["wake"].empty());
 }
 
 TEST(WyomingSession, BadAudioFormatsAreReported) {
@@ -243,6 +256,70 @@ TEST(WyomingSession, DetectWithoutAWakeEngineEndsNotDetected) {
   EXPECT_EQ(out.events.back().data["text"], "x");
   ASSERT_TRUE(session.handle({"something-new", json::object(), {}}));  // ignored
   EXPECT_EQ(out.events.size(), 2u);
+}
+
+// Wake detection on the shipped default recognizer (models/asr) with speech espeak-ng makes at
+// test time: the phrase is heard in the stream as it arrives (a detection before audio-stop,
+// its timestamp inside the audio), a request without it ends not-detected, and `names` without
+// our phrase detect nothing.
+TEST(WyomingSession, DetectHearsTheWakePhraseInStreamedAudio) {
+  const std::filesystem::path model_dir = std::filesystem::path(PARLEY_SOURCE_DIR) / "models" / "asr";
+  if (!std::filesystem::exists(model_dir / "encoder.onnx"))
+    GTEST_SKIP() << model_dir << " holds no model (models/recipes/asr makes it)";
+  std::unique_ptr<tts::Voice> voice;
+  try {
+    voice = tts::open_voice("espeak:en-us", {.output_rate_hz = 16000});
+  } catch (const std::exception& e) {
+    GTEST_SKIP() << "espeak-ng voice unavailable: " << e.what();
+  }
+  auto speech = [&](const std::string& text) {
+    std::vector<float> samples(8000, 0.0f);  // 0.5 s of silence first
+    voice->synthesize(text, [&](std::span<const float> pcm) {
+      samples.insert(samples.end(), pcm.begin(), pcm.end());
+      return true;
+    });
+    samples.resize(samples.size() + 16000, 0.0f);  // and 1 s after
+    return samples;
+  };
+  WyomingServices services;
+  services.recognizer = std::make_shared<const asr::Recognizer>(asr::TransducerModel::load(model_dir.string()));
+  const json format = {{"rate", 16000}, {"width", 2}, {"channels", 1}};
+  // Streams `samples` in 100 ms chunks; returns the events and how many chunks had been sent
+  // when the first event came back.
+  auto stream = [&](const json& detect, const std::vector<float>& samples, size_t* chunks_before_event) {
+    Recorder out;
+    WyomingSession session(services, {}, out.send());
+    EXPECT_TRUE(session.handle({"detect", detect, {}}));
+    EXPECT_TRUE(session.handle({"audio-start", format, {}}));
+    size_t chunks = 0;
+    for (size_t at = 0; at < samples.size(); at += 1600) {
+      const size_t n = std::min<size_t>(1600, samples.size() - at);
+      EXPECT_TRUE(session.handle({"audio-chunk", format, pcm16_bytes(std::span(samples).subspan(at, n))}));
+      ++chunks;
+      if (out.events.empty() && chunks_before_event != nullptr) *chunks_before_event = chunks;
+    }
+    EXPECT_TRUE(session.handle({"audio-stop", json::object(), {}}));
+    return out.events;
+  };
+  const std::vector<float> wake = speech("hey parley, what time is it");
+  size_t chunks_before = 0;
+  std::vector<WyomingEvent> events = stream(json::object(), wake, &chunks_before);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].type, "detection");
+  EXPECT_EQ(events[0].data["name"], "hey parley");
+  const int64_t timestamp = events[0].data["timestamp"];
+  EXPECT_GT(timestamp, 500);  // after the leading silence
+  EXPECT_LE(timestamp, static_cast<int64_t>(wake.size() / 16));
+  EXPECT_LT(chunks_before, (wake.size() + 1599) / 1600);  // heard before the audio ended
+  events = stream({{"names", {"Hey, Parley!"}}}, wake, nullptr);  // the phrase named as words
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].type, "detection");
+  events = stream(json::object(), speech("what time is it"), nullptr);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].type, "not-detected");
+  events = stream({{"names", {"ok_nabu"}}}, wake, nullptr);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].type, "not-detected");
 }
 
 // ---- over TCP ----------------------------------------------------------------------------------
