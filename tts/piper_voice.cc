@@ -151,6 +151,18 @@ void PiperVoice::initialize(kernels::ThreadPool* pool) {
   phonemizer_ = std::make_unique<Phonemizer>(config_.espeak_voice);
   // Piper's exports name the decoder's first convolution after the module (VITS `dec`).
   if (options_.first_chunk_frames > 0) decoder_input_ = model_->node_input_name("/dec/conv_pre/Conv", 0);
+  if (!decoder_input_.empty()) {
+    // The decoder must run from its latent (and the speaker) alone; else whole sentences.
+    std::vector<std::string> decoder_feeds{decoder_input_};
+    if (has_sid_input_) decoder_feeds.emplace_back("sid");
+    try {
+      session_->prepare_part(decoder_feeds, {"output"});
+    } catch (const Error& e) {
+      spdlog::warn("{}: the decoder does not run apart from the rest of the graph ({}); "
+                   "every sentence runs whole", name, e.what());
+      decoder_input_.clear();
+    }
+  }
 }
 
 std::vector<std::vector<int64_t>> PiperVoice::sentence_ids(std::string_view text) const {

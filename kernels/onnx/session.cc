@@ -147,6 +147,8 @@ struct Session::Impl {
   // Runs every node of g (those plan->run_node marks when a plan is given) with inputs already
   // bound in f; fills f.results (refs move to f.result_buffers, which the caller releases).
   void execute(const Graph& g, Frame& f, const RunPlan* plan = nullptr);
+  // The plan of a partial run (made once per set of names; throws what run_part documents).
+  const RunPlan& plan_for(const std::vector<std::string>& feed_names, const std::vector<std::string>& output_names);
   // Binds `feeds` (graph inputs by default; with a plan, its feed_slots) after checking them.
   void bind_feeds(const Model& m, Frame& f, const std::vector<std::pair<std::string, Value>>& feeds,
                   const RunPlan* plan);
@@ -438,68 +440,78 @@ std::vector<Value> Session::run(const std::vector<std::pair<std::string, Value>>
   return out;
 }
 
+const RunPlan& Session::Impl::plan_for(const std::vector<std::string>& feed_names,
+                                       const std::vector<std::string>& output_names) {
+  const Graph& g = model.graph();
+  const std::string& path = model.path();
+  std::string key;
+  for (const std::string& name : feed_names) key += name + '\n';
+  key += '\t';
+  for (const std::string& name : output_names) key += name + '\n';
+  if (auto found = plans.find(key); found != plans.end()) return found->second;
+  RunPlan plan;
+  plan.run_node.assign(g.nodes.size(), 0);
+  plan.keep.assign(g.slots.size(), 0);
+  std::vector<uint8_t> fed(g.slots.size(), 0);
+  auto slot_of = [&](const std::string& name, const char* what) {
+    const int slot = g.find_slot(name);
+    if (slot < 0 || g.slots[static_cast<size_t>(slot)].outer_slot >= 0)
+      throw Error(path + ": run_part: no value named '" + name + "' (" + what + ")");
+    return slot;
+  };
+  for (const std::string& name : feed_names) {
+    const int slot = slot_of(name, "fed");
+    if (g.slots[static_cast<size_t>(slot)].constant != nullptr)
+      throw Error(path + ": run_part: '" + name + "' is a constant of the model; it cannot be fed");
+    if (fed[static_cast<size_t>(slot)]) throw Error(path + ": run_part: '" + name + "' fed twice");
+    fed[static_cast<size_t>(slot)] = 1;
+    plan.feed_slots.push_back(slot);
+  }
+  std::vector<int> work;
+  for (const std::string& name : output_names) {
+    const int slot = slot_of(name, "fetched");
+    plan.result_slots.push_back(slot);
+    plan.keep[static_cast<size_t>(slot)] = 1;
+    work.push_back(slot);
+  }
+  std::vector<uint8_t> seen(g.slots.size(), 0);
+  while (!work.empty()) {
+    const int slot = work.back();
+    work.pop_back();
+    if (seen[static_cast<size_t>(slot)]) continue;
+    seen[static_cast<size_t>(slot)] = 1;
+    const Slot& info = g.slots[static_cast<size_t>(slot)];
+    if (fed[static_cast<size_t>(slot)] || info.constant != nullptr) continue;
+    if (info.producer < 0) throw Error(path + ": run_part: input '" + info.name + "' is needed and not fed");
+    const detail::NodeState& node = *g.nodes[static_cast<size_t>(info.producer)];
+    if (plan.run_node[static_cast<size_t>(info.producer)]) continue;
+    plan.run_node[static_cast<size_t>(info.producer)] = 1;
+    for (int out : node.outputs) {
+      if (out >= 0 && fed[static_cast<size_t>(out)])
+        throw Error(path + ": run_part: '" + g.slots[static_cast<size_t>(out)].name +
+                    "' is fed, but the node computing it is needed for '" + info.name + "'");
+    }
+    for (int in : node.inputs) {
+      if (in >= 0) work.push_back(in);
+    }
+    for (int in : node.implicit_inputs) work.push_back(in);
+  }
+  return plans.emplace(std::move(key), std::move(plan)).first->second;
+}
+
+void Session::prepare_part(const std::vector<std::string>& feed_names,
+                           const std::vector<std::string>& output_names) {
+  impl_->plan_for(feed_names, output_names);
+}
+
 std::vector<Value> Session::run_part(const std::vector<std::pair<std::string, Value>>& feeds,
                                      const std::vector<std::string>& output_names) {
   const Graph& g = model_->graph();
   Impl& s = *impl_;
-  const std::string& path = model_->path();
-  std::string key;
-  for (const auto& feed : feeds) key += feed.first + '\n';
-  key += '\t';
-  for (const std::string& name : output_names) key += name + '\n';
-  auto found = s.plans.find(key);
-  if (found == s.plans.end()) {
-    RunPlan plan;
-    plan.run_node.assign(g.nodes.size(), 0);
-    plan.keep.assign(g.slots.size(), 0);
-    std::vector<uint8_t> fed(g.slots.size(), 0);
-    auto slot_of = [&](const std::string& name, const char* what) {
-      const int slot = g.find_slot(name);
-      if (slot < 0 || g.slots[static_cast<size_t>(slot)].outer_slot >= 0)
-        throw Error(path + ": run_part: no value named '" + name + "' (" + what + ")");
-      return slot;
-    };
-    for (const auto& feed : feeds) {
-      const int slot = slot_of(feed.first, "fed");
-      if (g.slots[static_cast<size_t>(slot)].constant != nullptr)
-        throw Error(path + ": run_part: '" + feed.first + "' is a constant of the model; it cannot be fed");
-      if (fed[static_cast<size_t>(slot)]) throw Error(path + ": run_part: '" + feed.first + "' fed twice");
-      fed[static_cast<size_t>(slot)] = 1;
-      plan.feed_slots.push_back(slot);
-    }
-    std::vector<int> work;
-    for (const std::string& name : output_names) {
-      const int slot = slot_of(name, "fetched");
-      plan.result_slots.push_back(slot);
-      plan.keep[static_cast<size_t>(slot)] = 1;
-      work.push_back(slot);
-    }
-    std::vector<uint8_t> seen(g.slots.size(), 0);
-    while (!work.empty()) {
-      const int slot = work.back();
-      work.pop_back();
-      if (seen[static_cast<size_t>(slot)]) continue;
-      seen[static_cast<size_t>(slot)] = 1;
-      const Slot& info = g.slots[static_cast<size_t>(slot)];
-      if (fed[static_cast<size_t>(slot)] || info.constant != nullptr) continue;
-      if (info.producer < 0)
-        throw Error(path + ": run_part: input '" + info.name + "' is needed and not fed");
-      const detail::NodeState& node = *g.nodes[static_cast<size_t>(info.producer)];
-      if (plan.run_node[static_cast<size_t>(info.producer)]) continue;
-      plan.run_node[static_cast<size_t>(info.producer)] = 1;
-      for (int out : node.outputs) {
-        if (out >= 0 && fed[static_cast<size_t>(out)])
-          throw Error(path + ": run_part: '" + g.slots[static_cast<size_t>(out)].name +
-                      "' is fed, but the node computing it is needed for '" + info.name + "'");
-      }
-      for (int in : node.inputs) {
-        if (in >= 0) work.push_back(in);
-      }
-      for (int in : node.implicit_inputs) work.push_back(in);
-    }
-    found = s.plans.emplace(std::move(key), std::move(plan)).first;
-  }
-  const RunPlan& plan = found->second;
+  std::vector<std::string> feed_names;
+  feed_names.reserve(feeds.size());
+  for (const auto& feed : feeds) feed_names.push_back(feed.first);
+  const RunPlan& plan = s.plan_for(feed_names, output_names);
   s.reset_buffers();
   s.scratch.reset();
   Frame& f = s.frame_for(g);

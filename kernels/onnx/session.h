@@ -58,6 +58,10 @@ class Session {
   // value that a node the outputs need also computes; otherwise as run().
   std::vector<Value> run_part(const std::vector<std::pair<std::string, Value>>& feeds,
                               const std::vector<std::string>& output_names);
+  // Makes (and keeps) the plan run_part will use for these names, without running anything:
+  // throws what run_part throws for names that cannot make a part (an unknown name, a needed
+  // input not among the feeds, a feed computed by a needed node).
+  void prepare_part(const std::vector<std::string>& feed_names, const std::vector<std::string>& output_names);
 
   const Model& model() const { return *model_; }
   // Bytes held by the buffer arena (after warm-up this stays constant across runs).

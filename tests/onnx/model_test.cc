@@ -168,6 +168,9 @@ TEST(OnnxSession, RunPartFetchesAndFeedsComputedValues) {
   EXPECT_EQ(error_of({{"x", xv}, {"p", xv}}, {"r"}),
             path + ": run_part: 'p' is fed, but the node computing it is needed for 'q'");
   EXPECT_EQ(error_of({{"x", xv}, {"x", xv}}, {"a"}), path + ": run_part: 'x' fed twice");
+  // prepare_part makes the plan without running, and refuses what run_part refuses.
+  EXPECT_NO_THROW(session.prepare_part({"a", "s"}, {"y"}));
+  EXPECT_THROW(session.prepare_part({"a"}, {"y"}), Error);
   // A graph input fed is still checked against its declared type and shape.
   float wide[5] = {};
   EXPECT_EQ(error_of({{"x", Value{ElemType::kFloat, Shape{5}, wide}}}, {"a"}),

@@ -32,6 +32,8 @@ const std::string kSentencePath = kTestdata + "/tts_sentence.txt";
 const std::string kGoldenIdsPath = kTestdata + "/tts_sentence_lessac.ids.i64";
 const std::string kProbePath =
     std::string(PARLEY_SOURCE_DIR) + "/tests/tts/data/piper_feed_probe.onnx";
+const std::string kTangledPath =
+    std::string(PARLEY_SOURCE_DIR) + "/tests/tts/data/piper_tangled_decoder.onnx";
 
 using testing::read_ids;
 using testing::read_text;
@@ -409,6 +411,28 @@ TEST(PiperVoiceFeeds, ScalesSpeakerAndLengthsReachTheModel) {
   PiperVoiceOptions unknown = options;
   unknown.speaker = "dave";
   EXPECT_THROW(PiperVoice(probe, config, unknown), Error);
+}
+
+// A graph whose "decoder" also reads a value made before it from another input cannot run in
+// pieces: the voice says so once, at load, and runs every sentence whole (same samples).
+TEST(PiperVoiceFeeds, ADecoderThatCannotRunApartFallsBackToWholeSentences) {
+  if (!std::filesystem::exists(kTangledPath) || !std::filesystem::exists(kConfigPath))
+    GTEST_SKIP() << "missing " << kTangledPath << " or " << kConfigPath;
+  ::testing::internal::CaptureStdout();
+  ::testing::internal::CaptureStderr();
+  PiperVoice voice(PiperVoiceOptions{.model_path = kTangledPath, .config_path = kConfigPath, .noise_scale = 0.5f,
+                                     .length_scale = 1.0f, .noise_w = 0.25f, .normalize_volume = false,
+                                     .first_chunk_frames = 1});
+  std::fflush(stdout);
+  const std::string warnings =
+      ::testing::internal::GetCapturedStdout() + ::testing::internal::GetCapturedStderr();
+  EXPECT_NE(warnings.find("every sentence runs whole"), std::string::npos) << warnings;
+  EXPECT_NE(warnings.find("'scales' is needed and not fed"), std::string::npos) << warnings;
+  const Recording recording = record(voice, "Hello.");
+  ASSERT_EQ(recording.chunks.size(), 1u);  // one sentence, one run
+  const std::vector<int64_t> ids = voice.sentence_ids("Hello.").at(0);
+  ASSERT_EQ(recording.chunks[0].size(), ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) EXPECT_FLOAT_EQ(recording.chunks[0][i], float(ids[i]) * 1.75f) << i;
 }
 
 }  // namespace
