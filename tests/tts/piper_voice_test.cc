@@ -201,10 +201,9 @@ TEST_F(PiperVoiceTest, StreamsEachSentenceAsItIsReadyAndMatchesOnnxRuntime) {
 
 // Decoder streaming: the first sentence arrives in pieces (the first one first_chunk_frames of
 // latent frames long), their samples those of the sentence's whole run; the second sentence
-// runs whole. First audio comes well before the whole first sentence would have.
+// runs whole.
 TEST_F(PiperVoiceTest, FirstSentenceStreamedInPiecesEqualsItsWholeRun) {
   PiperVoice whole_voice(model_, config_, exact_options());
-  record(whole_voice, text_);  // warm: arena grown, as for the voices below
   const Recording whole = record(whole_voice, text_);
   ASSERT_EQ(whole.chunks.size(), 3u);
   for (int first : {8, 32}) {
@@ -213,7 +212,6 @@ TEST_F(PiperVoiceTest, FirstSentenceStreamedInPiecesEqualsItsWholeRun) {
       options.first_chunk_frames = first;
       options.chunk_context_frames = context;
       PiperVoice voice(model_, config_, options);
-      record(voice, text_);  // warm: the run plans made, the arena grown
       const Recording streamed = record(voice, text_);
       ASSERT_GE(streamed.chunks.size(), 4u) << first;  // >= 2 pieces, the silence, sentence 2
       EXPECT_EQ(streamed.chunks[0].size(), static_cast<size_t>(first) * 256) << first;  // Piper's hop
@@ -224,11 +222,8 @@ TEST_F(PiperVoiceTest, FirstSentenceStreamedInPiecesEqualsItsWholeRun) {
       EXPECT_LE(max_abs_diff(joined, whole.chunks[0]), 1e-6f) << "first " << first << ", context " << context;
       EXPECT_EQ(streamed.chunks[streamed.chunks.size() - 2], whole.chunks[1]);  // the silence
       EXPECT_LE(max_abs_diff(streamed.chunks.back(), whole.chunks[2]), 1e-6f);
-      // The first 8 frames come out after the encoder, the flow and 8 + 12 frames of decoding
-      // (about 0.6 of the whole sentence's time on the test graph, alone on the machine).
-      if (first == 8) {
-        EXPECT_LT(streamed.seconds[0], 0.9 * whole.seconds[0]) << streamed.seconds[0] << " vs " << whole.seconds[0];
-      }
+      // How much sooner the first piece arrives is a benchmark's claim (bench/README: `parley
+      // bench tts --first-chunk-frames`), not this test's: under a loaded ctest it is noise.
     }
   }
   // Too little context changes the samples near a cut (this decoder sees 10 frames each way:
