@@ -10,6 +10,7 @@
 
 #include "tts/number_words.h"
 #include "tts/text_shaping.h"
+#include "tts/utf8.h"
 
 namespace parley::tts {
 namespace {
@@ -212,9 +213,8 @@ std::string spell_letters(const std::string& word) {
   return out;
 }
 
-}  // namespace
-
-std::string normalize_for_speech(std::string_view plain_text) {
+// One piece of at most kRegexPieceBytes (normalize_for_speech cuts longer text).
+std::string normalize_piece(std::string_view plain_text) {
   std::string text(plain_text);
   const std::string number = kNumber;
 
@@ -397,6 +397,44 @@ std::string normalize_for_speech(std::string_view plain_text) {
   static const std::regex word_slash(R"(([A-Za-z])/([A-Za-z]))");
   text = std::regex_replace(text, word_slash, "$1 or $2");
   return text;
+}
+
+// Runs of more than 18 digits are read digit by digit anyway (parse_integer gives up on them):
+// spaced out first, they are single digits to the number patterns, which are quadratic in the
+// length of a run.
+std::string space_out_long_digit_runs(std::string_view text) {
+  constexpr size_t kLongest = 18;
+  std::string out;
+  size_t i = 0;
+  while (i < text.size()) {
+    size_t j = i;
+    while (j < text.size() && text[j] >= '0' && text[j] <= '9') ++j;
+    if (j - i > kLongest) {
+      for (size_t k = i; k < j; ++k) {
+        if (k > i) out += ' ';
+        out += text[k];
+      }
+    } else {
+      out.append(text.substr(i, j - i));
+    }
+    if (j < text.size()) out += text[j];
+    i = j + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string normalize_for_speech(std::string_view input) {
+  const std::string spaced = space_out_long_digit_runs(input);
+  const std::string_view plain_text = spaced;
+  if (plain_text.size() <= kRegexPieceBytes) return normalize_piece(plain_text);
+  std::string out;
+  for (std::string_view piece : split_bounded(plain_text, kRegexPieceBytes)) {
+    if (!out.empty()) out += ' ';
+    out += normalize_piece(piece);
+  }
+  return out;
 }
 
 }  // namespace parley::tts

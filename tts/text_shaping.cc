@@ -145,6 +145,25 @@ std::string shape_line(const std::string& raw_line) {
   return line;
 }
 
+// Leftover markup symbols and spacing of one piece of shaped text.
+std::string tidy_piece(std::string out) {
+  static const std::regex leftover(R"([`*_#|<>{}\[\]\\^~])");
+  out = std::regex_replace(out, leftover, " ");
+  static const std::regex spaces(R"(\s+)");
+  out = std::regex_replace(out, spaces, " ");
+  static const std::regex space_before_punctuation(R"( ([.,;:!?)]))");
+  out = std::regex_replace(out, space_before_punctuation, "$1");
+  static const std::regex open_paren_space(R"(\( )");
+  out = std::regex_replace(out, open_paren_space, "(");
+  static const std::regex empty_parens(R"(\(\s*\))");
+  out = std::regex_replace(out, empty_parens, "");
+  static const std::regex doubled_pause(R"([,;:]\s*([.!?]))");
+  out = std::regex_replace(out, doubled_pause, "$1");
+  static const std::regex repeated_comma(R"(,(\s*,)+)");
+  out = std::regex_replace(out, repeated_comma, ",");
+  return out;
+}
+
 }  // namespace
 
 std::string shape_text_for_speech(std::string_view input, const TextShapingOptions& options) {
@@ -187,8 +206,10 @@ std::string shape_text_for_speech(std::string_view input, const TextShapingOptio
         continue;
       }
     }
-    std::string shaped = shape_line(lines[i]);
-    if (!shaped.empty()) spoken.push_back(std::move(shaped));
+    for (std::string_view piece : split_bounded(lines[i], kRegexPieceBytes)) {
+      std::string shaped = shape_line(std::string(piece));
+      if (!shaped.empty()) spoken.push_back(std::move(shaped));
+    }
   }
 
   std::string joined;
@@ -196,22 +217,14 @@ std::string shape_text_for_speech(std::string_view input, const TextShapingOptio
     if (!joined.empty()) joined += ' ';
     joined += piece;
   }
-  std::string out = normalize_for_speech(joined);
-  // Leftover markup symbols and spacing.
-  static const std::regex leftover(R"([`*_#|<>{}\[\]\\^~])");
-  out = std::regex_replace(out, leftover, " ");
-  static const std::regex spaces(R"(\s+)");
-  out = std::regex_replace(out, spaces, " ");
-  static const std::regex space_before_punctuation(R"( ([.,;:!?)]))");
-  out = std::regex_replace(out, space_before_punctuation, "$1");
-  static const std::regex open_paren_space(R"(\( )");
-  out = std::regex_replace(out, open_paren_space, "(");
-  static const std::regex empty_parens(R"(\(\s*\))");
-  out = std::regex_replace(out, empty_parens, "");
-  static const std::regex doubled_pause(R"([,;:]\s*([.!?]))");
-  out = std::regex_replace(out, doubled_pause, "$1");
-  static const std::regex repeated_comma(R"(,(\s*,)+)");
-  out = std::regex_replace(out, repeated_comma, ",");
+  const std::string normalized = normalize_for_speech(joined);
+  std::string out;
+  for (std::string_view piece : split_bounded(normalized, kRegexPieceBytes)) {
+    const std::string tidy = trim(tidy_piece(std::string(piece)));
+    if (tidy.empty()) continue;
+    if (!out.empty()) out += ' ';
+    out += tidy;
+  }
   return trim(out);
 }
 

@@ -28,6 +28,7 @@
 //   // "Note: it costs three dollars and fifty cents (about five percent)."
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -39,6 +40,14 @@ struct TextShapingOptions {
 };
 
 std::string shape_text_for_speech(std::string_view text, const TextShapingOptions& options = {});
+
+// Text is shaped in pieces of at most this many bytes, cut at whitespace (a line or a run of
+// text without it is cut where it must): libstdc++'s std::regex matches recursively, a chain of
+// stack frames per character of a match, and numbers are found by patterns that are quadratic
+// in a run of digits — a 100 kB run of spaces overflowed the stack and 1,000 digits took
+// seconds before. Constructs that span a cut (a markdown link, "May 5") are only possible in
+// text that long.
+inline constexpr size_t kRegexPieceBytes = 1024;
 
 // The inline steps alone (no block-level markdown): numbers, units, abbreviations, symbols.
 std::string normalize_for_speech(std::string_view plain_text);

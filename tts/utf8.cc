@@ -1,5 +1,7 @@
 #include "tts/utf8.h"
 
+#include <algorithm>
+
 namespace parley::tts {
 namespace {
 
@@ -100,6 +102,29 @@ size_t utf8_complete_prefix_bytes(std::string_view bytes) {
   const int have = continuation_count + 1;
   if (length > 1 && have < length) return start - 1;  // incomplete character at the end
   return end;
+}
+
+std::vector<std::string_view> split_bounded(std::string_view text, size_t limit) {
+  std::vector<std::string_view> pieces;
+  limit = std::max<size_t>(limit, 4);
+  while (text.size() > limit) {
+    size_t cut = text.find_last_of(" \t\n\r", limit);
+    if (cut != std::string_view::npos && cut > 0) {
+      pieces.push_back(text.substr(0, cut));
+      text.remove_prefix(cut + 1);
+      continue;
+    }
+    if (cut == 0) {  // whitespace first: drop it
+      text.remove_prefix(1);
+      continue;
+    }
+    const size_t whole = utf8_complete_prefix_bytes(text.substr(0, limit));
+    const size_t take = whole > 0 ? whole : limit;  // invalid bytes: cut anyway
+    pieces.push_back(text.substr(0, take));
+    text.remove_prefix(take);
+  }
+  if (!text.empty() || pieces.empty()) pieces.push_back(text);
+  return pieces;
 }
 
 }  // namespace parley::tts

@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace parley::tts {
 
@@ -23,5 +24,12 @@ void utf8_append(char32_t code_point, std::string& out);
 // Length of the longest prefix of `bytes` that does not end inside a multi-byte character: the
 // bytes after it are the start of a character whose remaining bytes have not arrived yet.
 size_t utf8_complete_prefix_bytes(std::string_view bytes);
+
+// `text` cut into pieces of at most `limit` bytes (limit >= 4): each cut falls on the last
+// whitespace byte before the limit, which is dropped, or, in a run without whitespace, at the
+// last character boundary. Joined with single spaces the pieces give back the text, but for the
+// whitespace at each cut and a space put into a run that had none. Used to bound what one
+// std::regex sees (text_shaping.h, kRegexPieceBytes).
+std::vector<std::string_view> split_bounded(std::string_view text, size_t limit);
 
 }  // namespace parley::tts

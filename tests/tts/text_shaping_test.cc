@@ -1,6 +1,7 @@
 // Text shaping: one row per case, input -> what the voice should say. Expected strings are written
 // by hand from the rules in text_shaping.h.
 #include "tts/text_shaping.h"
+#include "tts/utf8.h"
 
 #include <gtest/gtest.h>
 
@@ -183,6 +184,45 @@ TEST(TextShaping, SurvivesHostileInput) {
   const std::string spoken = shape_text_for_speech(invalid_utf8);
   EXPECT_NE(spoken.find("ok"), std::string::npos);
   EXPECT_EQ(spoken.find_first_of("`*_["), std::string::npos);
+}
+
+// Long runs are shaped in pieces of at most kRegexPieceBytes: 200 kB of spaces overflowed the
+// stack in std::regex (a crash, found by the fuzzer's slow units leading there), and 1,000
+// digits took seconds (quadratic). Now both finish — a hang here is a test timeout — with every
+// word kept and no stray symbol.
+TEST(TextShaping, LongRunsAreShapedInBoundedPieces) {
+  const std::string spaced = "1" + std::string(200000, ' ') + "+ 2 and a [link" + std::string(50000, 'x') + "](u)";
+  const std::string spoken = shape_text_for_speech(spaced);
+  EXPECT_EQ(spoken.rfind("one", 0), 0u) << spoken.substr(0, 80);
+  EXPECT_NE(spoken.find("two and a"), std::string::npos);
+  EXPECT_EQ(spoken.find("  "), std::string::npos);
+  const std::string digits(20000, '7');
+  size_t sevens = 0;
+  for (const std::string& text : {shape_text_for_speech(digits), normalize_for_speech(digits)}) {
+    sevens = 0;
+    for (size_t at = text.find("seven"); at != std::string::npos; at = text.find("seven", at + 5)) ++sevens;
+    EXPECT_EQ(sevens, digits.size());  // read digit by digit, no word lost or merged at a cut
+    EXPECT_EQ(text.find("sevenseven"), std::string::npos);
+  }
+  EXPECT_EQ(normalize_for_speech(std::string(100000, '\n')).find_first_not_of(" \n"), std::string::npos);
+  // Short text is one piece, as before.
+  EXPECT_EQ(shape_text_for_speech("It is 7:30."), "It is seven thirty.");
+}
+
+TEST(Utf8, SplitBoundedCutsAtWhitespaceOrCharacterBoundaries) {
+  const auto pieces = split_bounded("aaaa bbb ccccccccc d", 6);
+  ASSERT_EQ(pieces.size(), 4u);
+  EXPECT_EQ(pieces[0], "aaaa");
+  EXPECT_EQ(pieces[1], "bbb");
+  EXPECT_EQ(pieces[2], "cccccc");  // no whitespace within the limit: a hard cut
+  EXPECT_EQ(pieces[3], "ccc d");
+  // Never inside a UTF-8 character: "é" is two bytes.
+  const auto accents = split_bounded("\xc3\xa9\xc3\xa9\xc3\xa9", 5);
+  ASSERT_EQ(accents.size(), 2u);
+  EXPECT_EQ(accents[0].size(), 4u);
+  EXPECT_EQ(accents[1].size(), 2u);
+  EXPECT_EQ(split_bounded("", 8).size(), 1u);
+  for (std::string_view piece : split_bounded(std::string(10000, ' ') + "x", 64)) EXPECT_LE(piece.size(), 64u);
 }
 
 TEST(NumberWords, CardinalOrdinalYearDigits) {
