@@ -66,7 +66,7 @@ class ClauseChunker {
   std::string incomplete_;  // bytes of a UTF-8 character still arriving
   std::string chunk_;       // text of the chunk being built
   size_t chunk_chars_ = 0;  // code points in chunk_
-  std::string line_;        // current line, for code fence detection
+  std::string line_;        // the current line's first bytes after its leading whitespace (fences)
   bool in_fence_ = false;
   Pending pending_ = Pending::kNone;
   size_t pending_end_byte_ = 0;  // chunk_ size where a pending boundary would cut

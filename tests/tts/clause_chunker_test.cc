@@ -102,6 +102,29 @@ TEST(ClauseChunker, SameChunksForEverySplit) {
   }
 }
 
+// A 300 kB line fed two bytes at a time (whitespace first, then words without a boundary): each
+// character costs O(1) — the fence check used to copy the whole line per character (quadratic:
+// minutes here; a hang is this test's timeout) — and every word comes out once.
+TEST(ClauseChunker, AVeryLongLineIsLinear) {
+  std::string text(100000, ' ');
+  for (int i = 0; i < 25000; ++i) text += "word ";
+  text += "``` not a fence\n";
+  std::vector<std::string_view> pieces;
+  for (size_t i = 0; i < text.size(); i += 2) pieces.push_back(std::string_view(text).substr(i, 2));
+  const std::vector<std::string> chunks = chunk_pieces(pieces);
+  size_t words = 0;
+  for (const std::string& chunk : chunks) {
+    for (size_t at = chunk.find("word"); at != std::string::npos; at = chunk.find("word", at + 4)) ++words;
+  }
+  EXPECT_EQ(words, 25000u);
+  EXPECT_GT(chunks.size(), 1u);  // the caps cut it
+  ASSERT_FALSE(chunks.empty());
+  EXPECT_NE(chunks.back().find("not a fence"), std::string::npos);
+  // A fence after leading whitespace is still one.
+  EXPECT_EQ(chunk_whole("Look:\n   ```\nx = 1. y = 2.\n```\nDone."),
+            chunk_whole("Look:\n```\nx = 1. y = 2.\n```\nDone."));
+}
+
 TEST(ClauseChunker, FirstChunkIsReadyBeforeTheReplyEnds) {
   ClauseChunker chunker;
   std::vector<std::string> chunks;
